@@ -1,0 +1,171 @@
+# sansrtc - top-level Makefile.
+#
+#   make              libsansrtc.a, libsansrtc.so, samples and the test runner
+#   make deps         install the Debian packages the project needs (root or sudo)
+#   make demo         build and run the main demo
+#   make check        run every test (Check suites)
+#   make valgrind     the tests under memcheck; any error or lost byte fails
+#   make asan         the tests built with -fsanitize=address,undefined
+#   make fuzz         libFuzzer targets, each run for FUZZ_SECONDS
+#   make install      PREFIX=/usr/local DESTDIR= : headers, libraries, sansrtc.pc
+#   make clean
+#
+# Variables: CC (gcc or clang), WERROR=1 (warnings are errors, as in CI),
+# BUILD (output directory), EXTRA_CFLAGS / EXTRA_LDFLAGS.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+FUZZ_SECONDS ?= 30
+
+SONAME_MAJOR := 0
+VERSION      := 0.1.0
+
+PKGS     := openssl check
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIB_LIBS   := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+              -Iinclude -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSANSRTC_BUILDING
+LDFLAGS_ALL := $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+LIB_SRCS    := $(sort $(wildcard lib/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS   := $(sort $(wildcard tests/*.c))
+TEST_OBJS   := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+SAMPLE_SRCS := $(sort $(wildcard samples/*.c))
+SAMPLES     := $(SAMPLE_SRCS:samples/%.c=$(BUILD)/samples/%)
+FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+HEADERS     := $(wildcard include/sansrtc/*.h)
+
+STATIC_LIB := $(BUILD)/libsansrtc.a
+SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
+TEST_RUNNER := $(BUILD)/tests/run_tests
+
+.PHONY: all lib samples tests check valgrind asan fuzz demo install uninstall \
+        clean deps exports
+.DEFAULT_GOAL := all
+
+all: lib samples tests
+lib: $(STATIC_LIB) $(SHARED_LIB)
+samples: $(SAMPLES)
+tests: $(TEST_RUNNER)
+
+$(BUILD)/lib/%.o: lib/%.c $(HEADERS) $(wildcard lib/*.h) | $(BUILD)/lib
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(HEADERS) $(wildcard lib/*.h tests/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libsansrtc.so.$(SONAME_MAJOR) -Wl,-z,defs \
+	    -o $@ $^ $(LDFLAGS_ALL) $(LIB_LIBS)
+	ln -sf libsansrtc.so.$(VERSION) $(BUILD)/libsansrtc.so.$(SONAME_MAJOR)
+	ln -sf libsansrtc.so.$(VERSION) $(BUILD)/libsansrtc.so
+
+# Tests link the static library so they can reach internal (hidden) symbols.
+$(TEST_RUNNER): $(TEST_OBJS) $(STATIC_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(STATIC_LIB) $(LDFLAGS_ALL) \
+	    $(CHECK_LIBS) $(LIB_LIBS)
+
+# Samples link the shared library, as users do.
+$(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/samples
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
+	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
+
+$(BUILD)/lib $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
+	mkdir -p $@
+
+check: $(TEST_RUNNER)
+	$(TEST_RUNNER)
+
+demo: $(BUILD)/samples/ice_loopback
+	$(BUILD)/samples/ice_loopback
+
+# Check forks one child per test by default; under valgrind and the
+# sanitizers run in one process so every byte is accounted for.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect,possible \
+    --errors-for-leak-kinds=definite,indirect,possible \
+    --track-origins=yes --suppressions=valgrind/sansrtc.supp
+valgrind: $(TEST_RUNNER)
+	CK_FORK=no SANSRTC_TEST_SLOW=0 $(VALGRIND) $(TEST_RUNNER)
+
+# The sanitizer build goes to its own directory; clang or gcc both work.
+asan:
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" tests
+	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(BUILD)/asan/tests/run_tests
+
+# libFuzzer needs clang. Each target gets its seed corpus from
+# tests/fuzz/corpus/<target>/ and runs for FUZZ_SECONDS.
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -Iinclude -Ilib $(PKG_CFLAGS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
+
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	    name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+	    work=$(BUILD)/fuzz/$$name.corpus; mkdir -p $$work; \
+	    echo "== $$name for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -close_fd_mask=1 $$work $$corpus 2>$(BUILD)/fuzz/$$name.log || \
+	        { tail -60 $(BUILD)/fuzz/$$name.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|Done' $(BUILD)/fuzz/$$name.log; \
+	done
+
+# Lists the dynamic symbols the shared library exports (all must be sansrtc_).
+exports: $(SHARED_LIB)
+	@nm -D --defined-only $(SHARED_LIB) | awk '$$2 ~ /[TDBR]/ {print $$3}'
+
+$(BUILD)/sansrtc.pc: Makefile | $(BUILD)/lib
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	    'Name: sansrtc' 'Description: WebRTC in plain C: sans-I/O core and threaded driver' \
+	    'Version: $(VERSION)' 'Requires.private: openssl' \
+	    'Libs: -L$${libdir} -lsansrtc' 'Libs.private: -lpthread' \
+	    'Cflags: -I$${includedir}' > $(BUILD)/sansrtc.pc
+
+install: lib $(BUILD)/sansrtc.pc
+	install -d $(DESTDIR)$(INCDIR)/sansrtc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCDIR)/sansrtc/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsansrtc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsansrtc.so.$(SONAME_MAJOR)
+	ln -sf libsansrtc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsansrtc.so
+	install -m 644 $(BUILD)/sansrtc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -rf $(DESTDIR)$(INCDIR)/sansrtc
+	rm -f $(DESTDIR)$(LIBDIR)/libsansrtc.* $(DESTDIR)$(LIBDIR)/pkgconfig/sansrtc.pc
+
+# Debian packages: build tools, libraries, test and analysis tools.
+DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,87 @@
+/* Tests for lib/common.c: error strings and address helpers. */
+#include <string.h>
+
+#include <sansrtc/common.h>
+
+#include "suites.h"
+
+START_TEST(test_strerror_covers_every_code) {
+  for (int e = SANSRTC_ERR_NOT_STUN; e <= SANSRTC_OK; e++) {
+    const char *s = sansrtc_strerror(e);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_ne(s, "unknown error");
+  }
+  ck_assert_str_eq(sansrtc_strerror(-9999), "unknown error");
+  ck_assert_str_eq(sansrtc_strerror(12), "unknown error");
+}
+END_TEST
+
+START_TEST(test_addr_parse_and_format_v4) {
+  sansrtc_addr a;
+  char buf[SANSRTC_ADDR_STRLEN];
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "192.0.2.1", 32853), SANSRTC_OK);
+  ck_assert_int_eq(a.family, SANSRTC_AF_IPV4);
+  ck_assert_int_eq(a.port, 32853);
+  ck_assert_str_eq(sansrtc_addr_format(&a, buf, sizeof buf), "192.0.2.1:32853");
+  ck_assert_str_eq(sansrtc_addr_format_ip(&a, buf, sizeof buf), "192.0.2.1");
+}
+END_TEST
+
+START_TEST(test_addr_parse_and_format_v6) {
+  sansrtc_addr a;
+  char buf[SANSRTC_ADDR_STRLEN];
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "2001:db8:1234:5678:11:2233:4455:6677", 65535), SANSRTC_OK);
+  ck_assert_int_eq(a.family, SANSRTC_AF_IPV6);
+  ck_assert_str_eq(sansrtc_addr_format(&a, buf, sizeof buf),
+                   "[2001:db8:1234:5678:11:2233:4455:6677]:65535");
+  /* The longest form still fits the advertised size. */
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 65535), SANSRTC_OK);
+  sansrtc_addr_format(&a, buf, sizeof buf);
+  ck_assert_uint_lt(strlen(buf), SANSRTC_ADDR_STRLEN);
+}
+END_TEST
+
+START_TEST(test_addr_parse_rejects_names_and_garbage) {
+  sansrtc_addr a;
+  memset(&a, 0x5a, sizeof a);
+  sansrtc_addr before = a;
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "localhost", 1), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "1.2.3.4.5", 1), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "", 1), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_addr_parse(&a, "[::1]", 1), SANSRTC_ERR_MALFORMED);
+  ck_assert_mem_eq(&a, &before, sizeof a); /* untouched on failure */
+  ck_assert_int_eq(sansrtc_addr_parse(NULL, "::1", 1), SANSRTC_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(sansrtc_addr_parse(&a, NULL, 1), SANSRTC_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(test_addr_equal) {
+  sansrtc_addr a, b, c;
+  sansrtc_addr_parse(&a, "127.0.0.1", 1000);
+  sansrtc_addr_parse(&b, "127.0.0.1", 1001);
+  sansrtc_addr_parse(&c, "::1", 1000);
+  ck_assert_int_eq(sansrtc_addr_equal(&a, &a), 1);
+  ck_assert_int_eq(sansrtc_addr_equal(&a, &b), 0);
+  ck_assert_int_eq(sansrtc_addr_equal_ip(&a, &b), 1);
+  ck_assert_int_eq(sansrtc_addr_equal_ip(&a, &c), 0);
+  ck_assert_int_eq(sansrtc_addr_equal(&a, NULL), 0);
+  char buf[8];
+  sansrtc_addr none;
+  memset(&none, 0, sizeof none);
+  ck_assert_str_eq(sansrtc_addr_format(&none, buf, sizeof buf), "-");
+  /* Truncation is safe. */
+  ck_assert_uint_eq(strlen(sansrtc_addr_format(&a, buf, sizeof buf)), 7);
+}
+END_TEST
+
+Suite *common_suite(void) {
+  Suite *s = suite_create("common");
+  TCase *tc = tcase_create("addr");
+  tcase_add_test(tc, test_strerror_covers_every_code);
+  tcase_add_test(tc, test_addr_parse_and_format_v4);
+  tcase_add_test(tc, test_addr_parse_and_format_v6);
+  tcase_add_test(tc, test_addr_parse_rejects_names_and_garbage);
+  tcase_add_test(tc, test_addr_equal);
+  suite_add_tcase(s, tc);
+  return s;
+}

@@ -1,0 +1,19 @@
+/*
+ * The test runner: every module's Check suite in one run, so `make check`
+ * ends with one Check summary line. CK_RUN_SUITE=<name> runs one suite and
+ * CK_RUN_CASE=<name> one test case, as Check documents.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void) {
+  SRunner *runner = srunner_create(common_suite());
+  srunner_add_suite(runner, stun_suite());
+  srunner_add_suite(runner, ice_candidate_suite());
+  srunner_add_suite(runner, ice_suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,12 @@
+/* One Check suite per module; tests/run_tests.c runs them all. */
+#ifndef SANSRTC_TESTS_SUITES_H
+#define SANSRTC_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *common_suite(void);
+Suite *stun_suite(void);
+Suite *ice_candidate_suite(void);
+Suite *ice_suite(void);
+
+#endif
