@@ -25,9 +25,9 @@ SONAME_MAJOR := 0
 VERSION      := 0.1.0
 
 PKGS     := openssl check
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIB_LIBS   := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lpthread
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIB_LIBS    = $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lpthread
+CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)
