@@ -35,9 +35,9 @@ WARN += -Werror
 endif
 
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
               -Iinclude -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
-LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSANSRTC_BUILDING
+LIB_CFLAGS  = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSANSRTC_BUILDING
 LDFLAGS_ALL := $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRCS    := $(sort $(wildcard lib/*.c))
