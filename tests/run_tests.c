@@ -12,6 +12,8 @@ int main(void) {
   srunner_add_suite(runner, stun_suite());
   srunner_add_suite(runner, ice_candidate_suite());
   srunner_add_suite(runner, ice_suite());
+  srunner_add_suite(runner, dgram_queue_suite());
+  srunner_add_suite(runner, dtls_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

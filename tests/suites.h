@@ -8,5 +8,7 @@ Suite *common_suite(void);
 Suite *stun_suite(void);
 Suite *ice_candidate_suite(void);
 Suite *ice_suite(void);
+Suite *dgram_queue_suite(void);
+Suite *dtls_suite(void);
 
 #endif

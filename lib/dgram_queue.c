@@ -1,0 +1,86 @@
+/*
+ * dgram_queue.c - a FIFO of datagrams in one growable buffer.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sansrtc/common.h>
+
+#include "dgram_queue.h"
+#include "internal.h"
+
+#define ENTRY_HEADER 4
+#define FIRST_CAPACITY 2048
+
+void sansrtc_dgram_queue_init(sansrtc_dgram_queue *q, size_t max_bytes) {
+  memset(q, 0, sizeof *q);
+  q->max_bytes = max_bytes;
+}
+
+void sansrtc_dgram_queue_free(sansrtc_dgram_queue *q) {
+  free(q->buf);
+  sansrtc_dgram_queue_init(q, q->max_bytes);
+}
+
+void sansrtc_dgram_queue_clear(sansrtc_dgram_queue *q) {
+  q->head = q->tail = q->count = 0;
+}
+
+/* Makes room for `need` more bytes at the tail. */
+static int make_room(sansrtc_dgram_queue *q, size_t need) {
+  size_t used = q->tail - q->head;
+  if (need > q->max_bytes || used > q->max_bytes - need)
+    return SANSRTC_ERR_LIMIT;
+  if (q->cap - q->tail >= need) return SANSRTC_OK;
+  if (q->head > 0) { /* slide the live entries to the front */
+    memmove(q->buf, q->buf + q->head, used);
+    q->head = 0;
+    q->tail = used;
+    if (q->cap - q->tail >= need) return SANSRTC_OK;
+  }
+  size_t cap = q->cap ? q->cap : FIRST_CAPACITY;
+  while (cap - used < need) cap *= 2;
+  uint8_t *nb = realloc(q->buf, cap);
+  if (nb == NULL) return SANSRTC_ERR_NOMEM;
+  q->buf = nb;
+  q->cap = cap;
+  return SANSRTC_OK;
+}
+
+int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
+                             size_t len) {
+  if (len > UINT32_MAX - ENTRY_HEADER) return SANSRTC_ERR_LIMIT;
+  int rc = make_room(q, ENTRY_HEADER + len);
+  if (rc != SANSRTC_OK) return rc;
+  wr32(q->buf + q->tail, (uint32_t)len);
+  if (len > 0) memcpy(q->buf + q->tail + ENTRY_HEADER, data, len);
+  q->tail += ENTRY_HEADER + len;
+  q->count++;
+  return SANSRTC_OK;
+}
+
+int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
+                            size_t *len) {
+  if (q->count == 0) return 0;
+  size_t n = rd32(q->buf + q->head);
+  if (n > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
+  if (n > 0) memcpy(buf, q->buf + q->head + ENTRY_HEADER, n);
+  *len = n;
+  q->head += ENTRY_HEADER + n;
+  if (--q->count == 0) q->head = q->tail = 0;
+  return 1;
+}
+
+size_t sansrtc_dgram_queue_append_all(sansrtc_dgram_queue *dst,
+                                      const sansrtc_dgram_queue *src) {
+  size_t copied = 0;
+  for (size_t off = src->head; off < src->tail; copied++) {
+    size_t n = rd32(src->buf + off);
+    if (sansrtc_dgram_queue_push(dst, src->buf + off + ENTRY_HEADER, n) !=
+        SANSRTC_OK)
+      break;
+    off += ENTRY_HEADER + n;
+  }
+  return copied;
+}

@@ -1,0 +1,54 @@
+/*
+ * dgram_queue.h - a FIFO of datagrams in one growable buffer (internal).
+ *
+ * Each entry is a 4-byte length and the bytes. The buffer is allocated on
+ * the first push, grows by doubling up to `max_bytes` (entries plus their
+ * headers) and is compacted when the front has been consumed, so a queue
+ * that is drained after every call stays small and allocates rarely.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SANSRTC_DGRAM_QUEUE_H
+#define SANSRTC_DGRAM_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sansrtc_dgram_queue {
+  uint8_t *buf;
+  size_t cap;       /* allocated bytes */
+  size_t head;      /* offset of the oldest entry */
+  size_t tail;      /* offset just past the newest entry */
+  size_t count;     /* entries queued */
+  size_t max_bytes; /* limit on tail - head after a push */
+} sansrtc_dgram_queue;
+
+/* Starts an empty queue (allocates nothing). */
+void sansrtc_dgram_queue_init(sansrtc_dgram_queue *q, size_t max_bytes);
+
+/* Frees the buffer; the queue is empty and reusable afterwards. */
+void sansrtc_dgram_queue_free(sansrtc_dgram_queue *q);
+
+/* Appends a copy of data/len (len may be 0). Returns SANSRTC_OK,
+ * SANSRTC_ERR_LIMIT (would exceed max_bytes) or SANSRTC_ERR_NOMEM. */
+int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
+                             size_t len);
+
+/* Moves the oldest entry into buf/cap. Returns 1 with *len set, 0 when
+ * empty, or SANSRTC_ERR_BUFFER_TOO_SMALL (the entry stays). */
+int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
+                            size_t *len);
+
+/* Appends a copy of every entry of `src` to `dst` (src unchanged), as far
+ * as `dst` has room. Returns the number of entries copied. */
+size_t sansrtc_dgram_queue_append_all(sansrtc_dgram_queue *dst,
+                                      const sansrtc_dgram_queue *src);
+
+/* Bytes in use (entries and headers). */
+static inline size_t sansrtc_dgram_queue_bytes(const sansrtc_dgram_queue *q) {
+  return q->tail - q->head;
+}
+
+/* Drops every entry, keeping the buffer. */
+void sansrtc_dgram_queue_clear(sansrtc_dgram_queue *q);
+
+#endif
