@@ -85,3 +85,20 @@ int sansrtc_addr_equal_ip(const sansrtc_addr *a, const sansrtc_addr *b) {
 int sansrtc_addr_equal(const sansrtc_addr *a, const sansrtc_addr *b) {
   return sansrtc_addr_equal_ip(a, b) && a->port == b->port;
 }
+
+sansrtc_packet_kind sansrtc_packet_classify(const uint8_t *data, size_t len) {
+  if (data == NULL || len == 0) return SANSRTC_PACKET_UNKNOWN;
+  uint8_t b = data[0];
+  if (b <= 3) return len >= 20 ? SANSRTC_PACKET_STUN : SANSRTC_PACKET_UNKNOWN;
+  if (b >= 16 && b <= 19) return SANSRTC_PACKET_ZRTP;
+  if (b >= 20 && b <= 63)
+    return len >= 13 ? SANSRTC_PACKET_DTLS : SANSRTC_PACKET_UNKNOWN;
+  if (b >= 64 && b <= 79)
+    return len >= 4 ? SANSRTC_PACKET_TURN_CHANNEL : SANSRTC_PACKET_UNKNOWN;
+  if (b >= 128 && b <= 191 && len >= 2) {
+    if (data[1] >= 192 && data[1] <= 223)
+      return len >= 8 ? SANSRTC_PACKET_RTCP : SANSRTC_PACKET_UNKNOWN;
+    return len >= 12 ? SANSRTC_PACKET_RTP : SANSRTC_PACKET_UNKNOWN;
+  }
+  return SANSRTC_PACKET_UNKNOWN;
+}

@@ -74,10 +74,45 @@ START_TEST(test_addr_equal) {
 }
 END_TEST
 
+START_TEST(test_packet_classify_rfc7983) {
+  uint8_t p[32];
+  memset(p, 0, sizeof p);
+  static const struct {
+    uint8_t first, second;
+    size_t len;
+    sansrtc_packet_kind kind;
+  } cases[] = {
+      {0, 1, 20, SANSRTC_PACKET_STUN},     {3, 0, 20, SANSRTC_PACKET_STUN},
+      {1, 1, 19, SANSRTC_PACKET_UNKNOWN},  {4, 0, 32, SANSRTC_PACKET_UNKNOWN},
+      {16, 0, 4, SANSRTC_PACKET_ZRTP},     {19, 0, 4, SANSRTC_PACKET_ZRTP},
+      {20, 0, 13, SANSRTC_PACKET_DTLS},    {22, 0xFE, 13, SANSRTC_PACKET_DTLS},
+      {63, 0, 32, SANSRTC_PACKET_DTLS},    {23, 0, 12, SANSRTC_PACKET_UNKNOWN},
+      {64, 0, 4, SANSRTC_PACKET_TURN_CHANNEL},
+      {79, 0, 4, SANSRTC_PACKET_TURN_CHANNEL},
+      {64, 0, 3, SANSRTC_PACKET_UNKNOWN},  {80, 0, 32, SANSRTC_PACKET_UNKNOWN},
+      {127, 0, 32, SANSRTC_PACKET_UNKNOWN},
+      {128, 96, 12, SANSRTC_PACKET_RTP},   {0x80, 0xE0, 12, SANSRTC_PACKET_RTP},
+      {0x80, 111, 11, SANSRTC_PACKET_UNKNOWN},
+      {0x80, 200, 8, SANSRTC_PACKET_RTCP}, {0x81, 205, 12, SANSRTC_PACKET_RTCP},
+      {0xBF, 223, 8, SANSRTC_PACKET_RTCP}, {0x80, 201, 7, SANSRTC_PACKET_UNKNOWN},
+      {192, 0, 32, SANSRTC_PACKET_UNKNOWN}, {255, 0, 32, SANSRTC_PACKET_UNKNOWN},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    p[0] = cases[i].first;
+    p[1] = cases[i].second;
+    ck_assert_msg(sansrtc_packet_classify(p, cases[i].len) == cases[i].kind,
+                  "case %zu", i);
+  }
+  ck_assert_int_eq(sansrtc_packet_classify(NULL, 10), SANSRTC_PACKET_UNKNOWN);
+  ck_assert_int_eq(sansrtc_packet_classify(p, 0), SANSRTC_PACKET_UNKNOWN);
+}
+END_TEST
+
 Suite *common_suite(void) {
   Suite *s = suite_create("common");
   TCase *tc = tcase_create("addr");
   tcase_add_test(tc, test_strerror_covers_every_code);
+  tcase_add_test(tc, test_packet_classify_rfc7983);
   tcase_add_test(tc, test_addr_parse_and_format_v4);
   tcase_add_test(tc, test_addr_parse_and_format_v6);
   tcase_add_test(tc, test_addr_parse_rejects_names_and_garbage);

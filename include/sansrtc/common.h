@@ -119,6 +119,24 @@ SANSRTC_API int sansrtc_addr_equal_ip(const sansrtc_addr *a,
                                       const sansrtc_addr *b);
 
 /*
+ * Demultiplexing (RFC 7983, RFC 5761): what a datagram received on an ICE
+ * 5-tuple is, by its first bytes. A datagram too short for the header of
+ * its kind is SANSRTC_PACKET_UNKNOWN, to be dropped.
+ */
+typedef enum sansrtc_packet_kind {
+  SANSRTC_PACKET_UNKNOWN = 0,
+  SANSRTC_PACKET_STUN,         /* first byte 0..3 */
+  SANSRTC_PACKET_ZRTP,         /* 16..19 */
+  SANSRTC_PACKET_DTLS,         /* 20..63 */
+  SANSRTC_PACKET_TURN_CHANNEL, /* 64..79 */
+  SANSRTC_PACKET_RTP,          /* 128..191, payload type not RTCP's */
+  SANSRTC_PACKET_RTCP          /* 128..191, packet type 192..223 */
+} sansrtc_packet_kind;
+
+SANSRTC_API sansrtc_packet_kind sansrtc_packet_classify(const uint8_t *data,
+                                                        size_t len);
+
+/*
  * Logging. Each sansrtc object takes its own log callback and level in its
  * configuration (there is no global logger). The callback is called on the
  * thread that called into that object, only for messages at or below the
