@@ -24,9 +24,9 @@ FUZZ_SECONDS ?= 30
 SONAME_MAJOR := 0
 VERSION      := 0.1.0
 
-PKGS     := openssl check
-PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIB_LIBS    = $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lpthread
+PKGS     := openssl usrsctp check
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -DINET -DINET6)
+LIB_LIBS    = $(shell pkg-config --libs openssl usrsctp 2>/dev/null || echo -lssl -lcrypto -lusrsctp) -lpthread
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
@@ -118,7 +118,7 @@ asan:
 # libFuzzer needs clang. Each target gets its seed corpus from
 # tests/fuzz/corpus/<target>/ and runs for FUZZ_SECONDS.
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+FUZZ_FLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Iinclude -Ilib $(PKG_CFLAGS)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS) | $(BUILD)/fuzz
@@ -142,7 +142,7 @@ exports: $(SHARED_LIB)
 $(BUILD)/sansrtc.pc: Makefile | $(BUILD)/lib
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: sansrtc' 'Description: WebRTC in plain C: sans-I/O core and threaded driver' \
-	    'Version: $(VERSION)' 'Requires.private: openssl' \
+	    'Version: $(VERSION)' 'Requires.private: openssl usrsctp' \
 	    'Libs: -L$${libdir} -lsansrtc' 'Libs.private: -lpthread' \
 	    'Cflags: -I$${includedir}' > $(BUILD)/sansrtc.pc
 

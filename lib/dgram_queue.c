@@ -48,28 +48,55 @@ static int make_room(sansrtc_dgram_queue *q, size_t need) {
   return SANSRTC_OK;
 }
 
-int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
-                             size_t len) {
-  if (len > UINT32_MAX - ENTRY_HEADER) return SANSRTC_ERR_LIMIT;
+int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
+                              size_t alen, const uint8_t *b, size_t blen) {
+  if (alen > UINT32_MAX - ENTRY_HEADER - blen || blen > UINT32_MAX)
+    return SANSRTC_ERR_LIMIT;
+  size_t len = alen + blen;
   int rc = make_room(q, ENTRY_HEADER + len);
   if (rc != SANSRTC_OK) return rc;
-  wr32(q->buf + q->tail, (uint32_t)len);
-  if (len > 0) memcpy(q->buf + q->tail + ENTRY_HEADER, data, len);
+  uint8_t *p = q->buf + q->tail;
+  wr32(p, (uint32_t)len);
+  if (alen > 0) memcpy(p + ENTRY_HEADER, a, alen);
+  if (blen > 0) memcpy(p + ENTRY_HEADER + alen, b, blen);
   q->tail += ENTRY_HEADER + len;
   q->count++;
   return SANSRTC_OK;
 }
 
-int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
-                            size_t *len) {
-  if (q->count == 0) return 0;
-  size_t n = rd32(q->buf + q->head);
-  if (n > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
-  if (n > 0) memcpy(buf, q->buf + q->head + ENTRY_HEADER, n);
-  *len = n;
+int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
+                             size_t len) {
+  return sansrtc_dgram_queue_push2(q, data, len, NULL, 0);
+}
+
+static void drop_front(sansrtc_dgram_queue *q, size_t n) {
   q->head += ENTRY_HEADER + n;
   if (--q->count == 0) q->head = q->tail = 0;
-  return 1;
+}
+
+int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
+                             size_t hlen, uint8_t *buf, size_t cap,
+                             size_t *len) {
+  while (q->count > 0) {
+    size_t n = rd32(q->buf + q->head);
+    const uint8_t *p = q->buf + q->head + ENTRY_HEADER;
+    if (n < hlen) {
+      drop_front(q, n);
+      continue;
+    }
+    if (n - hlen > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
+    if (hlen > 0) memcpy(hdr, p, hlen);
+    if (n > hlen) memcpy(buf, p + hlen, n - hlen);
+    *len = n - hlen;
+    drop_front(q, n);
+    return 1;
+  }
+  return 0;
+}
+
+int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
+                            size_t *len) {
+  return sansrtc_dgram_queue_pop2(q, NULL, 0, buf, cap, len);
 }
 
 size_t sansrtc_dgram_queue_append_all(sansrtc_dgram_queue *dst,

@@ -33,10 +33,22 @@ void sansrtc_dgram_queue_free(sansrtc_dgram_queue *q);
 int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
                              size_t len);
 
+/* Appends one entry made of a then b (either may be empty). Same returns
+ * as sansrtc_dgram_queue_push. */
+int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
+                              size_t alen, const uint8_t *b, size_t blen);
+
 /* Moves the oldest entry into buf/cap. Returns 1 with *len set, 0 when
  * empty, or SANSRTC_ERR_BUFFER_TOO_SMALL (the entry stays). */
 int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
                             size_t *len);
+
+/* Like sansrtc_dgram_queue_pop for entries pushed with a fixed-size
+ * header: the first hlen bytes go to hdr, the rest to buf/cap (*len counts
+ * only those). An entry shorter than hlen is dropped and skipped. */
+int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
+                             size_t hlen, uint8_t *buf, size_t cap,
+                             size_t *len);
 
 /* Appends a copy of every entry of `src` to `dst` (src unchanged), as far
  * as `dst` has room. Returns the number of entries copied. */

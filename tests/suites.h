@@ -10,5 +10,6 @@ Suite *ice_candidate_suite(void);
 Suite *ice_suite(void);
 Suite *dgram_queue_suite(void);
 Suite *dtls_suite(void);
+Suite *sctp_suite(void);
 
 #endif

@@ -1,0 +1,60 @@
+/*
+ * usrsctp_global.h - the one module with process-global state (internal).
+ *
+ * usrsctp is a process-wide stack: one init, one timer wheel, callbacks that
+ * identify an association only by the address it was registered under. This
+ * module owns all of that so nothing else in the core keeps global state:
+ *
+ * - usrsctp is initialised (without threads) by the first reference and
+ *   finished when the last one goes, under a mutex;
+ * - each association is registered under an integer id, never a pointer;
+ *   usrsctp callbacks carry the id, and sansrtc_usrsctp_with() runs code on
+ *   the association only while holding the registry lock, so a callback that
+ *   races with destruction finds nothing instead of freed memory;
+ * - the timer wheel is advanced by whichever owner calls
+ *   sansrtc_usrsctp_tick() with its time: each call advances it by the
+ *   milliseconds elapsed since the previous call from anyone.
+ *
+ * docs/sctp.md gives the thread-safety argument.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SANSRTC_USRSCTP_GLOBAL_H
+#define SANSRTC_USRSCTP_GLOBAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sansrtc/common.h>
+
+/* What the registry maps an id to: the owner's object and its handlers,
+ * called with the registry lock held (they must only queue and wake). */
+typedef struct sansrtc_usrsctp_entry {
+  void *owner;
+  /* An SCTP packet usrsctp wants sent for this association. */
+  void (*output)(void *owner, const uint8_t *packet, size_t len);
+} sansrtc_usrsctp_entry;
+
+/* Takes a reference on usrsctp, initialising it first if needed, and
+ * registers `entry` under a fresh id (never 0) in *id. Returns SANSRTC_OK,
+ * SANSRTC_ERR_NOMEM or SANSRTC_ERR_LIMIT (ids exhausted). */
+int sansrtc_usrsctp_acquire(const sansrtc_usrsctp_entry *entry, uint32_t *id);
+
+/* Unregisters `id` (later callbacks for it are dropped) and drops the
+ * reference; the last one finishes usrsctp once its sockets are gone. */
+void sansrtc_usrsctp_release(uint32_t id);
+
+/* Runs fn(owner, arg) with the registry lock held if `id` is registered;
+ * returns 1 when it ran. */
+int sansrtc_usrsctp_with(uint32_t id, void (*fn)(void *owner, void *arg),
+                         void *arg);
+
+/* Advances usrsctp's timers to `now` (see above). Time going backwards (a
+ * new fake clock in tests) re-bases without advancing. */
+void sansrtc_usrsctp_tick(sansrtc_tstamp now);
+
+/* The usrsctp address (sconn_addr) for an id. */
+static inline void *sansrtc_usrsctp_addr(uint32_t id) {
+  return (void *)(uintptr_t)id;
+}
+
+#endif
