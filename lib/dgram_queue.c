@@ -48,19 +48,27 @@ static int make_room(sansrtc_dgram_queue *q, size_t need) {
   return SANSRTC_OK;
 }
 
-int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
-                              size_t alen, const uint8_t *b, size_t blen) {
-  if (alen > UINT32_MAX - ENTRY_HEADER - blen || blen > UINT32_MAX)
-    return SANSRTC_ERR_LIMIT;
-  size_t len = alen + blen;
+int sansrtc_dgram_queue_reserve(sansrtc_dgram_queue *q, size_t len,
+                                uint8_t **slot) {
+  if (len > UINT32_MAX - ENTRY_HEADER) return SANSRTC_ERR_LIMIT;
   int rc = make_room(q, ENTRY_HEADER + len);
   if (rc != SANSRTC_OK) return rc;
   uint8_t *p = q->buf + q->tail;
   wr32(p, (uint32_t)len);
-  if (alen > 0) memcpy(p + ENTRY_HEADER, a, alen);
-  if (blen > 0) memcpy(p + ENTRY_HEADER + alen, b, blen);
   q->tail += ENTRY_HEADER + len;
   q->count++;
+  *slot = p + ENTRY_HEADER;
+  return SANSRTC_OK;
+}
+
+int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
+                              size_t alen, const uint8_t *b, size_t blen) {
+  if (alen > UINT32_MAX || blen > UINT32_MAX - alen) return SANSRTC_ERR_LIMIT;
+  uint8_t *p;
+  int rc = sansrtc_dgram_queue_reserve(q, alen + blen, &p);
+  if (rc != SANSRTC_OK) return rc;
+  if (alen > 0) memcpy(p, a, alen);
+  if (blen > 0) memcpy(p + alen, b, blen);
   return SANSRTC_OK;
 }
 
@@ -74,22 +82,43 @@ static void drop_front(sansrtc_dgram_queue *q, size_t n) {
   if (--q->count == 0) q->head = q->tail = 0;
 }
 
+/* Copies the oldest entry out (see pop2); 2 when it was shorter than the
+ * header and must be dropped. */
+static int copy_front(const sansrtc_dgram_queue *q, uint8_t *hdr, size_t hlen,
+                      uint8_t *buf, size_t cap, size_t *len) {
+  size_t n = rd32(q->buf + q->head);
+  const uint8_t *p = q->buf + q->head + ENTRY_HEADER;
+  if (n < hlen) return 2;
+  if (n - hlen > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
+  if (hlen > 0) memcpy(hdr, p, hlen);
+  if (n > hlen) memcpy(buf, p + hlen, n - hlen);
+  *len = n - hlen;
+  return 1;
+}
+
+void sansrtc_dgram_queue_drop(sansrtc_dgram_queue *q) {
+  if (q->count > 0) drop_front(q, rd32(q->buf + q->head));
+}
+
+int sansrtc_dgram_queue_peek2(const sansrtc_dgram_queue *q, uint8_t *hdr,
+                              size_t hlen, uint8_t *buf, size_t cap,
+                              size_t *len) {
+  if (q->count == 0) return 0;
+  int rc = copy_front(q, hdr, hlen, buf, cap, len);
+  return rc == 2 ? SANSRTC_ERR_BUFFER_TOO_SMALL : rc;
+}
+
 int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
                              size_t hlen, uint8_t *buf, size_t cap,
                              size_t *len) {
   while (q->count > 0) {
-    size_t n = rd32(q->buf + q->head);
-    const uint8_t *p = q->buf + q->head + ENTRY_HEADER;
-    if (n < hlen) {
-      drop_front(q, n);
+    int rc = copy_front(q, hdr, hlen, buf, cap, len);
+    if (rc == 2) { /* shorter than its header: skip it */
+      sansrtc_dgram_queue_drop(q);
       continue;
     }
-    if (n - hlen > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
-    if (hlen > 0) memcpy(hdr, p, hlen);
-    if (n > hlen) memcpy(buf, p + hlen, n - hlen);
-    *len = n - hlen;
-    drop_front(q, n);
-    return 1;
+    if (rc == 1) sansrtc_dgram_queue_drop(q);
+    return rc;
   }
   return 0;
 }
@@ -99,15 +128,30 @@ int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
   return sansrtc_dgram_queue_pop2(q, NULL, 0, buf, cap, len);
 }
 
+/* The entry at *cursor (its offset in q->buf and length); advances it. */
+static int walk(const sansrtc_dgram_queue *q, size_t *cursor, size_t *off,
+                size_t *len) {
+  *off = q->head + *cursor;
+  if (*off >= q->tail) return 0;
+  *len = rd32(q->buf + *off);
+  *off += ENTRY_HEADER;
+  *cursor += ENTRY_HEADER + *len;
+  return 1;
+}
+
+int sansrtc_dgram_queue_next(sansrtc_dgram_queue *q, size_t *cursor,
+                             uint8_t **data, size_t *len) {
+  size_t off;
+  if (!walk(q, cursor, &off, len)) return 0;
+  *data = q->buf + off;
+  return 1;
+}
+
 size_t sansrtc_dgram_queue_append_all(sansrtc_dgram_queue *dst,
                                       const sansrtc_dgram_queue *src) {
-  size_t copied = 0;
-  for (size_t off = src->head; off < src->tail; copied++) {
-    size_t n = rd32(src->buf + off);
-    if (sansrtc_dgram_queue_push(dst, src->buf + off + ENTRY_HEADER, n) !=
-        SANSRTC_OK)
-      break;
-    off += ENTRY_HEADER + n;
-  }
+  size_t copied = 0, cursor = 0, off, n;
+  while (walk(src, &cursor, &off, &n) &&
+         sansrtc_dgram_queue_push(dst, src->buf + off, n) == SANSRTC_OK)
+    copied++;
   return copied;
 }

@@ -33,6 +33,12 @@ void sansrtc_dgram_queue_free(sansrtc_dgram_queue *q);
 int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
                              size_t len);
 
+/* Appends an entry of len bytes and points *slot at them, for the caller
+ * to fill before its next call on the queue. Same returns as
+ * sansrtc_dgram_queue_push. */
+int sansrtc_dgram_queue_reserve(sansrtc_dgram_queue *q, size_t len,
+                                uint8_t **slot);
+
 /* Appends one entry made of a then b (either may be empty). Same returns
  * as sansrtc_dgram_queue_push. */
 int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
@@ -49,6 +55,21 @@ int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
 int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
                              size_t hlen, uint8_t *buf, size_t cap,
                              size_t *len);
+
+/* Like sansrtc_dgram_queue_pop2 but leaves the entry in place. */
+int sansrtc_dgram_queue_peek2(const sansrtc_dgram_queue *q, uint8_t *hdr,
+                              size_t hlen, uint8_t *buf, size_t cap,
+                              size_t *len);
+
+/* Removes the oldest entry, if any. */
+void sansrtc_dgram_queue_drop(sansrtc_dgram_queue *q);
+
+/* Walks the entries oldest first without removing them: start with
+ * *cursor = 0; each call returns 1 and points *data and *len at the next entry
+ * (which the caller may modify in place), or 0 at the end. Pushes and pops
+ * invalidate the walk. */
+int sansrtc_dgram_queue_next(sansrtc_dgram_queue *q, size_t *cursor,
+                             uint8_t **data, size_t *len);
 
 /* Appends a copy of every entry of `src` to `dst` (src unchanged), as far
  * as `dst` has room. Returns the number of entries copied. */

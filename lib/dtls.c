@@ -6,10 +6,12 @@
  * runs on the wall clock, so the endpoint takes retransmission away from
  * it: the timer callback sets OpenSSL's timeout to an hour, so OpenSSL never
  * resends by itself, and the endpoint keeps a copy of the last flight
- * OpenSSL wrote and resends those datagrams verbatim when its own deadline,
- * on the caller's time, passes. Receivers discard the copies of records
- * they already have (replay detection) and take the ones they missed.
- * docs/dtls.md explains the details.
+ * OpenSSL wrote and resends those datagrams when its own deadline, on the
+ * caller's time, passes. A resent record needs a new record sequence
+ * number (a receiver that took and discarded the first copy, such as a
+ * ChangeCipherSpec that arrived early, drops a replay), so plaintext
+ * (epoch 0) records are renumbered on the way out. docs/dtls.md explains
+ * the details.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -37,6 +39,7 @@
 #define MIN_MTU 256
 #define FINGERPRINT_MAX 64 /* SHA-512 */
 #define OPENSSL_TIMER_US 3600000000u /* an hour: OpenSSL never resends */
+#define RECORD_HEADER 13 /* type, version(2), epoch(2), sequence(6), length(2) */
 #define FINGERPRINT_MISMATCH "remote certificate fingerprint mismatch"
 
 static const char cipher_list[] =
@@ -203,6 +206,11 @@ struct sansrtc_dtls {
   sansrtc_tstamp deadline;
   sansrtc_tstamp rto;
   unsigned retransmits;
+  /* Epoch 0 record numbers on the wire: OpenSSL's plus `epoch0_shift`;
+   * resent records take fresh ones from `epoch0_next`. */
+  uint64_t epoch0_shift;
+  uint64_t epoch0_next;    /* the next unused number on the wire */
+  uint64_t openssl_next0;  /* the number OpenSSL writes next */
 
   /* The fingerprint the peer's certificate must match. */
   const EVP_MD *fp_md;
@@ -265,13 +273,52 @@ static int save_flight_datagram(sansrtc_dtls *d, const uint8_t *buf,
   return sansrtc_dgram_queue_push(&d->flight, buf, len);
 }
 
+static uint64_t rd48(const uint8_t *p) {
+  return (uint64_t)rd16(p) << 32 | rd32(p + 2);
+}
+
+static void wr48(uint8_t *p, uint64_t v) {
+  wr16(p, (uint16_t)(v >> 32));
+  wr32(p + 2, (uint32_t)v);
+}
+
+/* Gives the plaintext (epoch 0) records of an outgoing datagram their
+ * sequence numbers on the wire: OpenSSL's shifted past every number used
+ * so far, or, for a resent datagram, fresh ones. Encrypted records keep
+ * theirs (the number is authenticated); they are never discarded after
+ * being accepted, so a resent copy that is dropped as a replay is harmless.
+ */
+static void number_epoch0_records(sansrtc_dtls *d, uint8_t *p, size_t len,
+                                  int resend) {
+  while (len >= RECORD_HEADER) {
+    size_t record = RECORD_HEADER + rd16(p + 11);
+    if (record > len) break;
+    if (rd16(p + 3) == 0) {
+      uint64_t seq = rd48(p + 5);
+      if (!resend) {
+        d->openssl_next0 = seq + 1;
+        seq += d->epoch0_shift;
+      } else {
+        seq = d->epoch0_next;
+      }
+      wr48(p + 5, seq);
+      if (seq >= d->epoch0_next) d->epoch0_next = seq + 1;
+    }
+    p += record;
+    len -= record;
+  }
+}
+
 static int bio_write(BIO *b, const char *buf, int len) {
   sansrtc_dtls *d = BIO_get_data(b);
   BIO_clear_retry_flags(b);
   if (len < 0) return -1;
-  const uint8_t *p = (const uint8_t *)buf;
-  if (sansrtc_dgram_queue_push(&d->out, p, (size_t)len) != SANSRTC_OK ||
-      (d->capturing && save_flight_datagram(d, p, (size_t)len) != SANSRTC_OK))
+  uint8_t *p;
+  if (sansrtc_dgram_queue_reserve(&d->out, (size_t)len, &p) != SANSRTC_OK)
+    return -1;
+  memcpy(p, buf, (size_t)len);
+  number_epoch0_records(d, p, (size_t)len, 0);
+  if (d->capturing && save_flight_datagram(d, p, (size_t)len) != SANSRTC_OK)
     return -1;
   d->stats.datagrams_sent++;
   return len;
@@ -564,8 +611,14 @@ int sansrtc_dtls_start(sansrtc_dtls *d, sansrtc_tstamp now) {
   return rc;
 }
 
-/* Queues the saved flight again, verbatim. */
+/* Queues the saved flight again, its plaintext records renumbered, and
+ * moves OpenSSL's later plaintext records past the numbers it used. */
 static void resend_flight(sansrtc_dtls *d, sansrtc_tstamp now) {
+  size_t cursor = 0, len;
+  uint8_t *p;
+  while (sansrtc_dgram_queue_next(&d->flight, &cursor, &p, &len))
+    number_epoch0_records(d, p, len, 1);
+  d->epoch0_shift = d->epoch0_next - d->openssl_next0;
   size_t n = sansrtc_dgram_queue_append_all(&d->out, &d->flight);
   d->stats.datagrams_sent += n;
   d->last_resend = now;

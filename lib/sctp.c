@@ -312,7 +312,9 @@ static struct sockaddr_conn conn_addr(const sansrtc_sctp *s, uint16_t port) {
 
 static int config_valid(const sansrtc_sctp_config *c) {
   return c->mtu >= 576 && c->streams > 0 && c->max_message_size > 0 &&
-         c->max_message_size <= 64u * 1024 * 1024 && c->tick_interval > 0 &&
+         c->max_message_size <= 64u * 1024 * 1024 &&
+         c->remote_max_message_size <= 64u * 1024 * 1024 &&
+         c->tick_interval > 0 &&
          c->rto_min_ms > 0 && c->rto_min_ms <= c->rto_initial_ms &&
          c->rto_initial_ms <= c->rto_max_ms && c->receive_buffer > 0 &&
          c->receive_buffer <= INT32_MAX && c->send_buffer > 0 &&
@@ -397,6 +399,9 @@ int sansrtc_sctp_connect(sansrtc_sctp *s, sansrtc_tstamp now) {
 int sansrtc_sctp_handle_packet(sansrtc_sctp *s, const uint8_t *data,
                                size_t len, sansrtc_tstamp now) {
   if (s == NULL || data == NULL || len == 0) return SANSRTC_ERR_INVALID_ARGUMENT;
+  /* A peer's INIT can come first; an unconnected one-to-one socket would
+   * treat it as out of the blue, so start our side of the open now. */
+  if (!s->started) (void)sansrtc_sctp_connect(s, now);
   set_owner_inside(s, 1);
   s->stats.packets_in++;
   sansrtc_usrsctp_tick(now);
@@ -466,11 +471,25 @@ int sansrtc_sctp_is_connected(const sansrtc_sctp *s) {
   return up;
 }
 
+size_t sansrtc_sctp_max_message_size(const sansrtc_sctp *s) {
+  return s != NULL ? s->cfg.max_message_size : 0;
+}
+
+size_t sansrtc_sctp_max_send_size(const sansrtc_sctp *s) {
+  if (s == NULL) return 0;
+  return s->cfg.remote_max_message_size ? s->cfg.remote_max_message_size
+                                        : s->cfg.max_message_size;
+}
+
+uint16_t sansrtc_sctp_streams(const sansrtc_sctp *s) {
+  return s != NULL ? s->cfg.streams : 0;
+}
+
 int sansrtc_sctp_send(sansrtc_sctp *s, uint16_t stream, uint32_t ppid,
                       const uint8_t *data, size_t len, int unordered,
                       sansrtc_sctp_pr_policy policy, uint32_t pr_value) {
   if (s == NULL || data == NULL || len == 0 ||
-      len > s->cfg.max_message_size || stream >= s->cfg.streams ||
+      len > sansrtc_sctp_max_send_size(s) || stream >= s->cfg.streams ||
       (unsigned)policy > SANSRTC_SCTP_PR_TTL)
     return SANSRTC_ERR_INVALID_ARGUMENT;
   if (!sansrtc_sctp_is_connected(s)) return SANSRTC_ERR_INVALID_STATE;

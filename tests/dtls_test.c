@@ -50,6 +50,8 @@ typedef struct link {
   wire_pkt q[256];
   size_t n;
   sansrtc_tstamp now, delay;
+  /* Each datagram is delayed by an extra 0..jitter-1, which reorders. */
+  sansrtc_tstamp jitter;
   uint32_t rng;
   unsigned loss_pct;
   /* Each side's datagrams numbered from 0; those numbered
@@ -109,6 +111,7 @@ static void link_drain(link *l) {
       ck_assert_uint_lt(l->n, sizeof l->q / sizeof l->q[0]);
       p.to = 1 - i;
       p.at = l->now + l->delay;
+      if (l->jitter) p.at += link_rand(l) % l->jitter;
       l->q[l->n++] = p;
     }
     ck_assert_int_eq(rc, 0);
@@ -547,6 +550,47 @@ START_TEST(test_lost_client_hello_retransmitted_quickly) {
 }
 END_TEST
 
+/* A resent ClientHello is the same record under a new record sequence
+ * number (a receiver drops a number it has seen), and the records OpenSSL
+ * writes afterwards are numbered past it. */
+START_TEST(test_resent_records_renumbered) {
+  link l;
+  link_init(&l, 11);
+  exchange_fingerprints(&l);
+  uint8_t first[1500], again[1500];
+  size_t first_len, again_len;
+  ck_assert_int_eq(sansrtc_dtls_start(l.ep[0], 0), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dtls_poll_transmit(l.ep[0], first, sizeof first, &first_len), 1);
+  sansrtc_tstamp t = sansrtc_dtls_next_deadline(l.ep[0]);
+  ck_assert_uint_eq(t, 100 * MS);
+  ck_assert_int_eq(sansrtc_dtls_handle_timeout(l.ep[0], t), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dtls_poll_transmit(l.ep[0], again, sizeof again, &again_len), 1);
+  ck_assert_uint_eq(again_len, first_len);
+  ck_assert_mem_eq(again, first, 5);                /* type, version, epoch 0 */
+  ck_assert_mem_eq(again + 11, first + 11, first_len - 11); /* length, body */
+  ck_assert_uint_eq(first[10], 0);
+  ck_assert_uint_eq(again[10], 1);
+  /* The server answers the second copy; the client's next flight starts
+   * after both numbers. */
+  ck_assert_int_eq(sansrtc_dtls_handle_datagram(l.ep[1], again, again_len, t), SANSRTC_OK);
+  uint8_t dg[1500];
+  size_t len;
+  while (sansrtc_dtls_poll_transmit(l.ep[1], dg, sizeof dg, &len) == 1)
+    ck_assert_int_eq(sansrtc_dtls_handle_datagram(l.ep[0], dg, len, t), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dtls_poll_transmit(l.ep[0], dg, sizeof dg, &len), 1);
+  ck_assert_uint_eq(dg[3], 0); /* epoch 0 */
+  ck_assert_uint_eq(dg[10], 2); /* OpenSSL's 1, moved past the resend's 1 */
+  ck_assert_int_eq(sansrtc_dtls_handle_datagram(l.ep[1], dg, len, t), SANSRTC_OK);
+  l.now = t;
+  run_until_settled(&l, 5 * SEC);
+  ck_assert(both_connected(&l));
+  sansrtc_dtls_stats st;
+  sansrtc_dtls_get_stats(l.ep[0], &st);
+  ck_assert_uint_eq(st.retransmissions, 1);
+  link_free(&l);
+}
+END_TEST
+
 /* Every flight lost once in turn: server's first flight, client's second. */
 START_TEST(test_lost_flights_recovered) {
   for (int side = 0; side < 2; side++) {
@@ -589,6 +633,53 @@ START_TEST(test_handshake_under_loss) {
     link_free(&l);
   }
   ck_assert_uint_gt(total_retx, 0);
+}
+END_TEST
+
+/* Flights split over several datagrams (MTU 300) and delivered out of
+ * order (0-40 ms of jitter on a 5 ms link), with and without loss: the
+ * handshake completes and data flows. Both roles reassemble reordered
+ * fragments and flights. */
+START_TEST(test_handshake_under_reordering) {
+  unsigned reordered = 0;
+  for (uint32_t seed = 1; seed <= 20; seed++) {
+    link l;
+    memset(&l, 0, sizeof l);
+    l.rng = seed;
+    l.delay = 5 * MS;
+    l.jitter = 40 * MS;
+    l.loss_pct = seed % 2 ? 0 : 10;
+    for (int i = 0; i < 2; i++) {
+      sansrtc_dtls_config cfg;
+      sansrtc_dtls_config_default(&cfg);
+      cfg.role = i == 0 ? SANSRTC_DTLS_CLIENT : SANSRTC_DTLS_SERVER;
+      cfg.cert = certs[i];
+      cfg.mtu = 300;
+      ck_assert_int_eq(sansrtc_dtls_new(&l.ep[i], &cfg), SANSRTC_OK);
+    }
+    exchange_fingerprints(&l);
+    ck_assert_int_eq(sansrtc_dtls_start(l.ep[0], 0), SANSRTC_OK);
+    /* Count deliveries that overtake an earlier datagram to the same side. */
+    link_drain(&l);
+    sansrtc_tstamp limit = 60 * SEC;
+    while (!settled(&l)) {
+      for (size_t a = 0; a < l.n; a++)
+        for (size_t b = a + 1; b < l.n; b++)
+          if (l.q[a].to == l.q[b].to && l.q[b].at < l.q[a].at) reordered++;
+      if (!link_step(&l, limit)) break;
+    }
+    ck_assert_msg(both_connected(&l), "seed %u: %s / %s", seed,
+                  sansrtc_dtls_error_text(l.ep[0]),
+                  sansrtc_dtls_error_text(l.ep[1]));
+    l.jitter = 0;
+    l.loss_pct = 0;
+    uint8_t out[64];
+    ck_assert_uint_eq(roundtrip(&l, 0, (const uint8_t *)"after", 5, out, sizeof out), 5);
+    ck_assert_uint_eq(roundtrip(&l, 1, (const uint8_t *)"reorder", 7, out, sizeof out), 7);
+    link_free(&l);
+  }
+  /* The link did reorder. */
+  ck_assert_uint_gt(reordered, 20);
 }
 END_TEST
 
@@ -739,8 +830,10 @@ Suite *dtls_suite(void) {
   tcase_add_test(tc, test_late_wrong_fingerprint_discards_held_data);
   tcase_add_test(tc, test_fingerprint_arguments);
   tcase_add_test(tc, test_lost_client_hello_retransmitted_quickly);
+  tcase_add_test(tc, test_resent_records_renumbered);
   tcase_add_test(tc, test_lost_flights_recovered);
   tcase_add_test(tc, test_handshake_under_loss);
+  tcase_add_test(tc, test_handshake_under_reordering);
   tcase_add_test(tc, test_handshake_timeout);
   tcase_add_test(tc, test_close_notify);
   tcase_add_test(tc, test_hostile_datagrams);

@@ -15,6 +15,8 @@ int main(void) {
   srunner_add_suite(runner, dgram_queue_suite());
   srunner_add_suite(runner, dtls_suite());
   srunner_add_suite(runner, sctp_suite());
+  srunner_add_suite(runner, datachannel_suite());
+  srunner_add_suite(runner, stack_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

@@ -14,142 +14,8 @@
 
 #include "suites.h"
 
-#define MS SANSRTC_MILLISECONDS
-#define SEC SANSRTC_SECONDS
-
-typedef struct pkt {
-  int to;
-  sansrtc_tstamp at;
-  size_t len;
-  uint8_t data[1200];
-} pkt;
-
-typedef struct pair {
-  sansrtc_sctp *a[2];
-  pkt *q;
-  size_t n, cap;
-  sansrtc_tstamp now, delay;
-  uint32_t rng;
-  unsigned loss_pct;
-  int connected[2], closed[2];
-  int resets_in[2], resets_out[2];
-} pair;
-
-static uint32_t pair_rand(pair *p) {
-  p->rng = p->rng * 1664525u + 1013904223u;
-  return p->rng >> 8;
-}
-
-static void pair_init(pair *p, uint32_t seed, const sansrtc_sctp_config *cfg) {
-  memset(p, 0, sizeof *p);
-  p->rng = seed;
-  p->delay = 5 * MS;
-  p->now = 1 * SEC;
-  for (int i = 0; i < 2; i++)
-    ck_assert_int_eq(sansrtc_sctp_new(&p->a[i], cfg), SANSRTC_OK);
-}
-
-static void pair_free(pair *p) {
-  sansrtc_sctp_del(p->a[0]);
-  sansrtc_sctp_del(p->a[1]);
-  free(p->q);
-}
-
-static void record_events(pair *p) {
-  for (int i = 0; i < 2; i++) {
-    sansrtc_sctp_event ev;
-    while (p->a[i] != NULL && sansrtc_sctp_poll_event(p->a[i], &ev) == 1) {
-      if (ev.type == SANSRTC_SCTP_EVENT_CONNECTED) p->connected[i]++;
-      if (ev.type == SANSRTC_SCTP_EVENT_CLOSED) p->closed[i]++;
-      if (ev.type == SANSRTC_SCTP_EVENT_STREAM_RESET) {
-        if (ev.incoming)
-          p->resets_in[i]++;
-        else
-          p->resets_out[i]++;
-      }
-    }
-  }
-}
-
-static void pair_drain(pair *p) {
-  for (int i = 0; i < 2; i++) {
-    if (p->a[i] == NULL) continue;
-    pkt k;
-    while (sansrtc_sctp_poll_transmit(p->a[i], k.data, sizeof k.data, &k.len) == 1) {
-      if (p->loss_pct && pair_rand(p) % 100 < p->loss_pct) continue;
-      if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 256;
-        p->q = realloc(p->q, p->cap * sizeof *p->q);
-        ck_assert_ptr_nonnull(p->q);
-      }
-      k.to = 1 - i;
-      k.at = p->now + p->delay;
-      p->q[p->n++] = k;
-    }
-  }
-  record_events(p);
-}
-
-/* Delivers what is due, runs timers; returns 0 once `until` is reached. */
-static int pair_step(pair *p, sansrtc_tstamp until) {
-  sansrtc_tstamp t = SANSRTC_TSTAMP_NEVER;
-  for (size_t k = 0; k < p->n; k++)
-    if (p->q[k].at < t) t = p->q[k].at;
-  for (int i = 0; i < 2; i++) {
-    sansrtc_tstamp d = p->a[i] ? sansrtc_sctp_next_deadline(p->a[i])
-                               : SANSRTC_TSTAMP_NEVER;
-    if (d < t) t = d;
-  }
-  if (t > until) {
-    p->now = until;
-    return 0;
-  }
-  if (t > p->now) p->now = t;
-  /* Deliver every packet due now, in queue order. */
-  size_t k = 0;
-  while (k < p->n) {
-    if (p->q[k].at <= p->now) {
-      pkt x = p->q[k];
-      memmove(&p->q[k], &p->q[k + 1], (p->n - k - 1) * sizeof x);
-      p->n--;
-      if (p->a[x.to] != NULL)
-        ck_assert_int_eq(sansrtc_sctp_handle_packet(p->a[x.to], x.data, x.len, p->now),
-                         SANSRTC_OK);
-    } else {
-      k++;
-    }
-  }
-  for (int i = 0; i < 2; i++)
-    if (p->a[i] != NULL && sansrtc_sctp_next_deadline(p->a[i]) <= p->now)
-      sansrtc_sctp_handle_timeout(p->a[i], p->now);
-  pair_drain(p);
-  return 1;
-}
-
-static void run_for(pair *p, sansrtc_tstamp d) {
-  sansrtc_tstamp until = p->now + d;
-  pair_drain(p);
-  while (pair_step(p, until)) {
-  }
-}
-
-static void connect_pair(pair *p, uint32_t seed, const sansrtc_sctp_config *cfg) {
-  sansrtc_sctp_config def;
-  if (cfg == NULL) {
-    sansrtc_sctp_config_default(&def);
-    cfg = &def;
-  }
-  pair_init(p, seed, cfg);
-  for (int i = 0; i < 2; i++)
-    ck_assert_int_eq(sansrtc_sctp_connect(p->a[i], p->now), SANSRTC_OK);
-  sansrtc_tstamp until = p->now + 30 * SEC;
-  pair_drain(p);
-  while (!(p->connected[0] && p->connected[1]) && pair_step(p, until)) {
-  }
-  ck_assert_int_eq(p->connected[0], 1);
-  ck_assert_int_eq(p->connected[1], 1);
-  ck_assert(sansrtc_sctp_is_connected(p->a[0]));
-}
+#include "sctp_pair.h"
+#include "test_clock.h"
 
 START_TEST(test_connect_and_exchange) {
   pair p;
@@ -183,6 +49,57 @@ START_TEST(test_connect_and_exchange) {
                    SANSRTC_ERR_INVALID_ARGUMENT);
   ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 0, 51, out, 0, 0, SANSRTC_SCTP_PR_NONE, 0),
                    SANSRTC_ERR_INVALID_ARGUMENT);
+  pair_free(&p);
+}
+END_TEST
+
+/* Only one side calls connect: the peer's INIT starts the other side's
+ * association instead of being answered as out of the blue (a DTLS layer
+ * that held the INIT can hand it over before the owner got to connect). */
+START_TEST(test_init_before_connect) {
+  pair p;
+  sansrtc_sctp_config cfg;
+  sansrtc_sctp_config_default(&cfg);
+  pair_init(&p, 12, &cfg);
+  ck_assert_int_eq(sansrtc_sctp_connect(p.a[0], p.now), SANSRTC_OK);
+  run_for(&p, 1 * SEC);
+  ck_assert(sansrtc_sctp_is_connected(p.a[0]));
+  ck_assert(sansrtc_sctp_is_connected(p.a[1]));
+  ck_assert_int_eq(p.connected[0], 1);
+  ck_assert_int_eq(p.connected[1], 1);
+  /* It was started, so a late connect is refused, not a second open. */
+  ck_assert_int_eq(sansrtc_sctp_connect(p.a[1], p.now), SANSRTC_ERR_INVALID_STATE);
+  pair_free(&p);
+}
+END_TEST
+
+/* A lost last message, which no later SACK reports missing, comes back
+ * by the retransmission timer alone. Regression: usrsctp compares chunk
+ * send times on its own wall clock, which stood still under fake time,
+ * so the timer fired and resent nothing (test_clock.h). */
+START_TEST(test_lost_last_message_resent_by_timer) {
+  pair p;
+  connect_pair(&p, 3, NULL);
+  ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 1, SANSRTC_PPID_STRING,
+                                     (const uint8_t *)"last", 4, 0,
+                                     SANSRTC_SCTP_PR_NONE, 0),
+                   SANSRTC_OK);
+  p.loss_pct = 100;
+  pair_drain(&p);
+  p.loss_pct = 0;
+  uint8_t out[16];
+  size_t len;
+  sansrtc_sctp_message_info info;
+  int got = 0;
+  while (!got && p.now < 30 * SEC) {
+    run_for(&p, 100 * MS);
+    got = sansrtc_sctp_poll_message(p.a[1], out, sizeof out, &len, &info);
+  }
+  ck_assert_int_eq(got, 1);
+  ck_assert_mem_eq(out, "last", 4);
+  /* The handshake measured a 10 ms round trip, so one RTO is rto_min
+   * (200 ms): delivered within half a second, not after the ~60 s abort. */
+  ck_assert_uint_le(p.now, 1 * SEC + 500 * MS);
   pair_free(&p);
 }
 END_TEST
@@ -539,6 +456,7 @@ static void *run_pair_thread(void *arg) {
  * one thread advances fire for associations another owns; their packets
  * must reach the right queue, and each stream stays intact and ordered. */
 START_TEST(test_concurrent_owners) {
+  test_clock_real(); /* real threads on the real clock */
   enum { THREADS = 4 };
   thread_job jobs[THREADS];
   pthread_t th[THREADS];
@@ -561,6 +479,8 @@ Suite *sctp_suite(void) {
   TCase *tc = tcase_create("sctp");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_connect_and_exchange);
+  tcase_add_test(tc, test_init_before_connect);
+  tcase_add_test(tc, test_lost_last_message_resent_by_timer);
   tcase_add_test(tc, test_large_messages);
   tcase_add_test(tc, test_oversized_incoming_dropped);
   tcase_add_test(tc, test_ordered_under_loss);

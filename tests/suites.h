@@ -11,5 +11,7 @@ Suite *ice_suite(void);
 Suite *dgram_queue_suite(void);
 Suite *dtls_suite(void);
 Suite *sctp_suite(void);
+Suite *datachannel_suite(void);
+Suite *stack_suite(void);
 
 #endif

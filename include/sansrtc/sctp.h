@@ -56,9 +56,14 @@ typedef struct sansrtc_sctp_config {
   uint16_t mtu;
   /* Streams offered each way; data channel ids must stay below this. */
   uint16_t streams;
-  /* Largest message accepted whole, both ways (a=max-message-size);
+  /* Largest message this side accepts whole (its a=max-message-size),
    * default 262144. Bigger incoming messages are dropped and counted. */
   size_t max_message_size;
+  /* Largest message the peer accepts (the remote description's
+   * a=max-message-size; RFC 8841 says 64 KiB when it is absent, 0 there
+   * meaning "any"). Sends above it are refused. 0 here: same as
+   * max_message_size. */
+  size_t remote_max_message_size;
   /* Receive buffer and send buffer sizes given to usrsctp. */
   uint32_t receive_buffer;
   uint32_t send_buffer;
@@ -101,7 +106,9 @@ SANSRTC_API void sansrtc_sctp_del(sansrtc_sctp *sctp);
  * SANSRTC_ERR_INVALID_STATE (already started). */
 SANSRTC_API int sansrtc_sctp_connect(sansrtc_sctp *sctp, sansrtc_tstamp now);
 
-/* Feeds one SCTP packet (a decrypted DTLS record). Returns SANSRTC_OK or
+/* Feeds one SCTP packet (a decrypted DTLS record). An association that
+ * was not started is started first (sansrtc_sctp_connect), since the peer's
+ * INIT may arrive before the caller got to it. Returns SANSRTC_OK or
  * SANSRTC_ERR_INVALID_ARGUMENT. Malformed packets are dropped by usrsctp. */
 SANSRTC_API int sansrtc_sctp_handle_packet(sansrtc_sctp *sctp,
                                            const uint8_t *data, size_t len,
@@ -158,8 +165,8 @@ SANSRTC_API int sansrtc_sctp_poll_message(sansrtc_sctp *sctp, uint8_t *buf,
  * caller's to encode (WebRTC sends one zero byte with PPID 56/57).
  * Returns SANSRTC_OK; SANSRTC_ERR_INVALID_STATE (not connected);
  * SANSRTC_ERR_INVALID_ARGUMENT (stream out of range, len 0, or longer than
- * max_message_size); SANSRTC_ERR_LIMIT (the send buffer is full: retry
- * after the peer acknowledges data).
+ * the peer's maximum, sansrtc_sctp_max_send_size); SANSRTC_ERR_LIMIT (the
+ * send buffer is full: retry after the peer acknowledges data).
  */
 SANSRTC_API int sansrtc_sctp_send(sansrtc_sctp *sctp, uint16_t stream,
                                   uint32_t ppid, const uint8_t *data,
@@ -179,7 +186,15 @@ SANSRTC_API int sansrtc_sctp_abort(sansrtc_sctp *sctp, sansrtc_tstamp now);
  * follows. Idempotent. */
 SANSRTC_API int sansrtc_sctp_shutdown(sansrtc_sctp *sctp, sansrtc_tstamp now);
 
+/* 1 while the association is up (CONNECTED seen, not closed), else 0. */
 SANSRTC_API int sansrtc_sctp_is_connected(const sansrtc_sctp *sctp);
+
+/* The largest message received whole (max_message_size), the largest one
+ * that may be sent (remote_max_message_size, or max_message_size when that
+ * is 0), and the number of streams. */
+SANSRTC_API size_t sansrtc_sctp_max_message_size(const sansrtc_sctp *sctp);
+SANSRTC_API size_t sansrtc_sctp_max_send_size(const sansrtc_sctp *sctp);
+SANSRTC_API uint16_t sansrtc_sctp_streams(const sansrtc_sctp *sctp);
 
 typedef struct sansrtc_sctp_stats {
   uint64_t packets_in, packets_out;
