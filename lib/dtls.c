@@ -223,6 +223,27 @@ struct sansrtc_dtls {
   sansrtc_dtls_stats stats;
 };
 
+int sansrtc_dtls_role_from_setup(const char *remote_setup,
+                                 int local_is_offerer,
+                                 sansrtc_dtls_role *role) {
+  if (remote_setup == NULL || role == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (strcmp(remote_setup, "active") == 0) {
+    *role = SANSRTC_DTLS_SERVER;
+  } else if (strcmp(remote_setup, "passive") == 0 ||
+             (strcmp(remote_setup, "actpass") == 0 && !local_is_offerer)) {
+    *role = SANSRTC_DTLS_CLIENT;
+  } else {
+    return SANSRTC_ERR_MALFORMED;
+  }
+  return SANSRTC_OK;
+}
+
+const char *sansrtc_dtls_setup_value(int local_is_offerer,
+                                     sansrtc_dtls_role role) {
+  if (local_is_offerer) return "actpass";
+  return role == SANSRTC_DTLS_CLIENT ? "active" : "passive";
+}
+
 const char *sansrtc_dtls_state_name(sansrtc_dtls_state state) {
   switch (state) {
   case SANSRTC_DTLS_STATE_NEW: return "new";

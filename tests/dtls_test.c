@@ -774,6 +774,34 @@ START_TEST(test_server_survives_garbage_before_hello) {
 }
 END_TEST
 
+/* RFC 8842 roles from a=setup, for both sides of an offer/answer. */
+START_TEST(test_role_from_setup) {
+  sansrtc_dtls_role r = SANSRTC_DTLS_SERVER;
+  /* Answerer. */
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("actpass", 0, &r), SANSRTC_OK);
+  ck_assert_int_eq(r, SANSRTC_DTLS_CLIENT);
+  ck_assert_str_eq(sansrtc_dtls_setup_value(0, r), "active");
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("active", 0, &r), SANSRTC_OK);
+  ck_assert_int_eq(r, SANSRTC_DTLS_SERVER);
+  ck_assert_str_eq(sansrtc_dtls_setup_value(0, r), "passive");
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("passive", 0, &r), SANSRTC_OK);
+  ck_assert_int_eq(r, SANSRTC_DTLS_CLIENT);
+  /* Offerer: the answer decides; it may not say actpass. */
+  ck_assert_str_eq(sansrtc_dtls_setup_value(1, SANSRTC_DTLS_CLIENT), "actpass");
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("active", 1, &r), SANSRTC_OK);
+  ck_assert_int_eq(r, SANSRTC_DTLS_SERVER);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("passive", 1, &r), SANSRTC_OK);
+  ck_assert_int_eq(r, SANSRTC_DTLS_CLIENT);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("actpass", 1, &r), SANSRTC_ERR_MALFORMED);
+  /* Nonsense. */
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("holdconn", 0, &r), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("ACTIVE", 0, &r), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("", 0, &r), SANSRTC_ERR_MALFORMED);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup(NULL, 0, &r), SANSRTC_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(sansrtc_dtls_role_from_setup("active", 0, NULL), SANSRTC_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
 START_TEST(test_config_and_arguments) {
   sansrtc_dtls_config cfg;
   sansrtc_dtls *d = NULL;
@@ -838,6 +866,7 @@ Suite *dtls_suite(void) {
   tcase_add_test(tc, test_close_notify);
   tcase_add_test(tc, test_hostile_datagrams);
   tcase_add_test(tc, test_server_survives_garbage_before_hello);
+  tcase_add_test(tc, test_role_from_setup);
   tcase_add_test(tc, test_config_and_arguments);
   suite_add_tcase(s, tc);
   return s;

@@ -82,6 +82,26 @@ typedef enum sansrtc_dtls_role {
   SANSRTC_DTLS_SERVER = 1
 } sansrtc_dtls_role;
 
+/*
+ * The role this side takes from the remote description's a=setup value
+ * (RFC 8842, "actpass", "active", "passive"; case-sensitive, as in SDP).
+ * An offerer offered "actpass", so the answer decides: "active" makes this
+ * side the server, "passive" the client. An answerer answers an "actpass"
+ * or "passive" offer with "active" (client) and an "active" offer with
+ * "passive" (server); sansrtc_dtls_setup_value gives the value to write.
+ * Returns SANSRTC_OK with *role set, SANSRTC_ERR_MALFORMED (an unknown
+ * value, "holdconn", or "actpass" in an answer) or
+ * SANSRTC_ERR_INVALID_ARGUMENT.
+ */
+SANSRTC_API int sansrtc_dtls_role_from_setup(const char *remote_setup,
+                                             int local_is_offerer,
+                                             sansrtc_dtls_role *role);
+
+/* The a=setup value this side writes: "actpass" in an offer, else
+ * "active" for the client and "passive" for the server. Static string. */
+SANSRTC_API const char *sansrtc_dtls_setup_value(int local_is_offerer,
+                                                 sansrtc_dtls_role role);
+
 typedef enum sansrtc_dtls_state {
   SANSRTC_DTLS_STATE_NEW = 0,    /* not started */
   SANSRTC_DTLS_STATE_CONNECTING, /* handshake under way */
