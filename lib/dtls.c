@@ -169,6 +169,21 @@ int sansrtc_dtls_cert_from_pem(sansrtc_dtls_cert **out, const char *cert_pem,
   return rc;
 }
 
+int sansrtc_dtls_cert_copy(sansrtc_dtls_cert **out,
+                           const sansrtc_dtls_cert *cert) {
+  if (out == NULL || cert == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  sansrtc_dtls_cert *c = malloc(sizeof *c);
+  if (c == NULL) return SANSRTC_ERR_NOMEM;
+  if (SSL_CTX_up_ref(cert->ctx) != 1) {
+    free(c);
+    return SANSRTC_ERR_CRYPTO;
+  }
+  *c = *cert;
+  *out = c;
+  return SANSRTC_OK;
+}
+
 void sansrtc_dtls_cert_free(sansrtc_dtls_cert *cert) {
   if (cert == NULL) return;
   SSL_CTX_free(cert->ctx);

@@ -316,6 +316,16 @@ const char *sansrtc_ice_agent_local_ufrag(const sansrtc_ice_agent *a) {
 const char *sansrtc_ice_agent_local_pwd(const sansrtc_ice_agent *a) {
   return a != NULL ? a->local_pwd : NULL;
 }
+int sansrtc_ice_agent_set_role(sansrtc_ice_agent *a, sansrtc_ice_role role) {
+  if (a == NULL ||
+      (role != SANSRTC_ICE_CONTROLLED && role != SANSRTC_ICE_CONTROLLING))
+    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (a->state == SANSRTC_ICE_STATE_CLOSED || a->have_remote_credentials)
+    return SANSRTC_ERR_INVALID_STATE;
+  a->role = role;
+  return SANSRTC_OK;
+}
+
 sansrtc_ice_role sansrtc_ice_agent_role(const sansrtc_ice_agent *a) {
   return a->role;
 }

@@ -4,6 +4,7 @@
  * loss and retransmission, close, and hostile datagrams.
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,7 +282,28 @@ START_TEST(test_rsa_certificate_from_pem) {
     ck_assert(both_connected(&l));
     link_free(&l);
   }
+  /* A copy shares the key and outlives the original. */
+  sansrtc_dtls_cert *copy = NULL;
+  ck_assert_int_eq(sansrtc_dtls_cert_copy(&copy, rsa), SANSRTC_OK);
+  char fp_rsa[SANSRTC_DTLS_FINGERPRINT_STRLEN];
+  snprintf(fp_rsa, sizeof fp_rsa, "%s", sansrtc_dtls_cert_fingerprint(rsa));
   sansrtc_dtls_cert_free(rsa);
+  ck_assert_str_eq(sansrtc_dtls_cert_fingerprint(copy), fp_rsa);
+  link l;
+  memset(&l, 0, sizeof l);
+  l.delay = 5 * MS;
+  make_endpoint(&l, 0, SANSRTC_DTLS_CLIENT, certs[0]);
+  make_endpoint(&l, 1, SANSRTC_DTLS_SERVER, copy);
+  sansrtc_dtls_cert_free(copy); /* the endpoint keeps what it needs */
+  ck_assert_int_eq(sansrtc_dtls_set_remote_fingerprint(l.ep[0], "sha-256", fp_rsa, 0), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dtls_set_remote_fingerprint(
+                       l.ep[1], "sha-256", sansrtc_dtls_cert_fingerprint(certs[0]), 0),
+                   SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dtls_start(l.ep[0], 0), SANSRTC_OK);
+  run_until_settled(&l, 10 * SEC);
+  ck_assert(both_connected(&l));
+  link_free(&l);
+  ck_assert_int_eq(sansrtc_dtls_cert_copy(&copy, NULL), SANSRTC_ERR_INVALID_ARGUMENT);
   /* Garbage, and a key that does not belong to the certificate. */
   sansrtc_dtls_cert *bad = NULL;
   ck_assert_int_eq(sansrtc_dtls_cert_from_pem(&bad, "not pem", key_pem),

@@ -318,6 +318,10 @@ START_TEST(test_config_and_credentials) {
   cfg.max_pairs = 8;
   ck_assert_int_eq(sansrtc_ice_agent_new(&a, &cfg), SANSRTC_OK);
   ck_assert_str_eq(sansrtc_ice_agent_local_ufrag(a), "abcd");
+  /* The role may change until checking can start. */
+  ck_assert_int_eq(sansrtc_ice_agent_set_role(a, SANSRTC_ICE_CONTROLLING), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_ice_agent_role(a), SANSRTC_ICE_CONTROLLING);
+  ck_assert_int_eq(sansrtc_ice_agent_set_role(a, (sansrtc_ice_role)7), SANSRTC_ERR_INVALID_ARGUMENT);
   ck_assert_int_eq(sansrtc_ice_agent_set_remote_credentials(a, "ab:c", "0123456789012345678901", 0),
                    SANSRTC_ERR_INVALID_ARGUMENT);
   ck_assert_int_eq(sansrtc_ice_agent_set_remote_credentials(a, "wxyz", "0123456789012345678901", 0),
@@ -326,6 +330,8 @@ START_TEST(test_config_and_credentials) {
                    SANSRTC_OK);
   ck_assert_int_eq(sansrtc_ice_agent_set_remote_credentials(a, "wxyq", "0123456789012345678901", 0),
                    SANSRTC_ERR_INVALID_STATE);
+  ck_assert_int_eq(sansrtc_ice_agent_set_role(a, SANSRTC_ICE_CONTROLLED), SANSRTC_ERR_INVALID_STATE);
+  ck_assert_int_eq(sansrtc_ice_agent_role(a), SANSRTC_ICE_CONTROLLING);
   sansrtc_ice_agent_del(a);
   sansrtc_ice_agent_del(NULL);
   ck_assert_int_eq(sansrtc_ice_agent_new(NULL, &cfg), SANSRTC_ERR_INVALID_ARGUMENT);

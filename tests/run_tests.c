@@ -11,12 +11,15 @@ int main(void) {
   SRunner *runner = srunner_create(common_suite());
   srunner_add_suite(runner, stun_suite());
   srunner_add_suite(runner, ice_candidate_suite());
+  srunner_add_suite(runner, sdp_suite());
   srunner_add_suite(runner, ice_suite());
   srunner_add_suite(runner, dgram_queue_suite());
   srunner_add_suite(runner, dtls_suite());
   srunner_add_suite(runner, sctp_suite());
   srunner_add_suite(runner, datachannel_suite());
   srunner_add_suite(runner, stack_suite());
+  srunner_add_suite(runner, jsep_suite());
+  srunner_add_suite(runner, peer_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

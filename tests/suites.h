@@ -7,11 +7,14 @@
 Suite *common_suite(void);
 Suite *stun_suite(void);
 Suite *ice_candidate_suite(void);
+Suite *sdp_suite(void);
 Suite *ice_suite(void);
 Suite *dgram_queue_suite(void);
 Suite *dtls_suite(void);
 Suite *sctp_suite(void);
 Suite *datachannel_suite(void);
 Suite *stack_suite(void);
+Suite *jsep_suite(void);
+Suite *peer_suite(void);
 
 #endif

@@ -61,6 +61,13 @@ SANSRTC_API int sansrtc_dtls_cert_from_pem(sansrtc_dtls_cert **out,
                                            const char *cert_pem,
                                            const char *key_pem);
 
+/* A second handle on the same certificate and key (they are shared, not
+ * duplicated), freed separately with sansrtc_dtls_cert_free. Returns
+ * SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT, SANSRTC_ERR_NOMEM or
+ * SANSRTC_ERR_CRYPTO. */
+SANSRTC_API int sansrtc_dtls_cert_copy(sansrtc_dtls_cert **out,
+                                       const sansrtc_dtls_cert *cert);
+
 /* Frees a certificate; NULL is allowed. */
 SANSRTC_API void sansrtc_dtls_cert_free(sansrtc_dtls_cert *cert);
 

@@ -206,6 +206,13 @@ SANSRTC_API const char *sansrtc_ice_agent_local_ufrag(const sansrtc_ice_agent *a
 SANSRTC_API const char *sansrtc_ice_agent_local_pwd(const sansrtc_ice_agent *agent);
 
 SANSRTC_API sansrtc_ice_role sansrtc_ice_agent_role(const sansrtc_ice_agent *agent);
+
+/* Sets the role before checking starts (a peer connection learns it from
+ * offer/answer after it created the agent). Returns SANSRTC_OK,
+ * SANSRTC_ERR_INVALID_ARGUMENT or SANSRTC_ERR_INVALID_STATE (remote
+ * credentials already set, or closed). */
+SANSRTC_API int sansrtc_ice_agent_set_role(sansrtc_ice_agent *agent,
+                                           sansrtc_ice_role role);
 SANSRTC_API sansrtc_ice_state sansrtc_ice_agent_state(const sansrtc_ice_agent *agent);
 
 /*
