@@ -36,11 +36,11 @@ endif
 
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-              -Iinclude -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+              -Iinclude -Ilib -Ithreads $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LIB_CFLAGS  = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSANSRTC_BUILDING
 LDFLAGS_ALL := $(LDFLAGS) $(EXTRA_LDFLAGS)
 
-LIB_SRCS    := $(sort $(wildcard lib/*.c))
+LIB_SRCS    := $(sort $(wildcard lib/*.c threads/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS   := $(sort $(wildcard tests/*.c))
 TEST_OBJS   := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -66,7 +66,10 @@ tests: $(TEST_RUNNER)
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS) $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(HEADERS) $(wildcard lib/*.h tests/*.h) | $(BUILD)/tests
+$(BUILD)/threads/%.o: threads/%.c $(HEADERS) $(wildcard lib/*.h threads/*.h) | $(BUILD)/threads
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(HEADERS) $(wildcard lib/*.h threads/*.h tests/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS)
@@ -89,7 +92,7 @@ $(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/samples
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
-$(BUILD)/lib $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
+$(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
 check: $(TEST_RUNNER)

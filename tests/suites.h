@@ -16,5 +16,6 @@ Suite *datachannel_suite(void);
 Suite *stack_suite(void);
 Suite *jsep_suite(void);
 Suite *peer_suite(void);
+Suite *mailbox_suite(void);
 
 #endif
