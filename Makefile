@@ -6,6 +6,8 @@
 #   make check        run every test (Check suites)
 #   make valgrind     the tests under memcheck; any error or lost byte fails
 #   make asan         the tests built with -fsanitize=address,undefined
+#   make helgrind     the threaded suites under helgrind (races, lock order)
+#   make tsan         the threaded suites built with -fsanitize=thread
 #   make fuzz         libFuzzer targets, each run for FUZZ_SECONDS
 #   make install      PREFIX=/usr/local DESTDIR= : headers, libraries, sansrtc.pc
 #   make clean
@@ -54,8 +56,8 @@ STATIC_LIB := $(BUILD)/libsansrtc.a
 SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 
-.PHONY: all lib samples tests check valgrind asan fuzz demo install uninstall \
-        clean deps exports
+.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo \
+        install uninstall clean deps exports
 .DEFAULT_GOAL := all
 
 all: lib samples tests
@@ -95,11 +97,13 @@ $(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/samples
 $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
-check: $(TEST_RUNNER)
+check: $(TEST_RUNNER) $(SAMPLES)
 	$(TEST_RUNNER)
+	sh tests/integration/peer_sample.sh $(BUILD)/samples/peer
+	$(BUILD)/samples/demo --bytes 16M
 
-demo: $(BUILD)/samples/ice_loopback
-	$(BUILD)/samples/ice_loopback
+demo: $(BUILD)/samples/demo
+	$(BUILD)/samples/demo
 
 # Check forks one child per test by default; under valgrind and the
 # sanitizers run in one process so every byte is accounted for.
@@ -107,8 +111,10 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
     --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect,possible \
     --track-origins=yes --suppressions=valgrind/sansrtc.supp
-valgrind: $(TEST_RUNNER)
+valgrind: $(TEST_RUNNER) $(SAMPLES)
 	CK_FORK=no SANSRTC_TEST_SLOW=0 $(VALGRIND) $(TEST_RUNNER)
+	WRAP="$(VALGRIND)" sh tests/integration/peer_sample.sh $(BUILD)/samples/peer quick
+	$(VALGRIND) $(BUILD)/samples/demo --bytes 1M
 
 # The sanitizer build goes to its own directory; clang or gcc both work.
 asan:
@@ -117,6 +123,31 @@ asan:
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" tests
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(BUILD)/asan/tests/run_tests
+
+# The threaded tests under the two thread checkers. Helgrind slows code
+# down a hundredfold, too much for the transfer tests' real-time protocol
+# timers, so it runs the mailbox suite and the peer_worker "api" case;
+# ThreadSanitizer runs every threaded test. Third-party reports are
+# suppressed in valgrind/*.supp with reasons; ours never are.
+THREAD_SUITES := mailbox peer_worker
+helgrind: $(TEST_RUNNER)
+	@set -e; for s in mailbox peer_worker:api; do \
+	    echo "== helgrind: $$s"; \
+	    case $$s in *:*) export CK_RUN_CASE=$${s#*:};; *) unset CK_RUN_CASE;; esac; \
+	    CK_RUN_SUITE=$${s%%:*} CK_FORK=no SANSRTC_TEST_SLOW=0 valgrind --quiet \
+	        --tool=helgrind --error-exitcode=99 \
+	        --suppressions=valgrind/helgrind.supp $(TEST_RUNNER); \
+	done
+
+tsan:
+	$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=thread" EXTRA_LDFLAGS="-fsanitize=thread" tests
+	@set -e; for s in $(THREAD_SUITES); do \
+	    echo "== tsan: $$s"; \
+	    CK_RUN_SUITE=$$s CK_FORK=no SANSRTC_TEST_SLOW=0 \
+	    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=valgrind/tsan.supp" \
+	        $(BUILD)/tsan/tests/run_tests; \
+	done
 
 # libFuzzer needs clang. Each target gets its seed corpus from
 # tests/fuzz/corpus/<target>/ and runs for FUZZ_SECONDS.

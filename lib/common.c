@@ -26,6 +26,8 @@ const char *sansrtc_strerror(int err) {
   case SANSRTC_ERR_AUTH: return "authentication failed";
   case SANSRTC_ERR_CRYPTO: return "cryptographic library failure";
   case SANSRTC_ERR_NOT_STUN: return "not a STUN message";
+  case SANSRTC_ERR_TIMEOUT: return "timed out";
+  case SANSRTC_ERR_SYSTEM: return "operating system call failed";
   }
   return "unknown error";
 }

@@ -202,7 +202,10 @@ static void channel_reliability(const dc_channel *c, int *unordered,
                                                           : SANSRTC_SCTP_PR_NONE;
 }
 
-/* Hands queued messages to SCTP while it has room. */
+static void reset_outgoing(sansrtc_datachannels *set, dc_channel *c);
+
+/* Hands queued messages to SCTP while it has room; a closing channel's
+ * stream is reset once its queue is empty. */
 static void flush_channel(sansrtc_datachannels *set, dc_channel *c) {
   if (!set->sctp_up || c->state == DC_FREE || c->reset_out) return;
   int unordered;
@@ -233,6 +236,7 @@ static void flush_channel(sansrtc_datachannels *set, dc_channel *c) {
   }
   if (before > c->low_threshold && c->buffered <= c->low_threshold)
     (void)emit(set, SANSRTC_DC_EVENT_BUFFERED_LOW, c->id, 0, NULL, 0);
+  if (c->state == DC_CLOSING && c->pending.count == 0) reset_outgoing(set, c);
 }
 
 static int send_dcep_open(sansrtc_datachannels *set, dc_channel *c) {
@@ -394,14 +398,16 @@ int sansrtc_dc_close(sansrtc_datachannels *set, uint16_t id) {
   if (c->state == DC_CLOSING) return SANSRTC_OK;
   c->state = DC_CLOSING;
   (void)emit(set, SANSRTC_DC_EVENT_CLOSING, c->id, 0, NULL, 0);
-  sansrtc_dgram_queue_free(&c->pending);
-  c->buffered = 0;
   if (!set->sctp_up) { /* never reached the peer */
+    sansrtc_dgram_queue_free(&c->pending);
+    c->buffered = 0;
     c->reset_in = c->reset_out = 1;
     maybe_closed(set, c);
     return SANSRTC_OK;
   }
-  reset_outgoing(set, c);
+  /* As browsers do, messages already sent go out before the reset. */
+  run_channel(set, c);
+  if (c->pending.count == 0) reset_outgoing(set, c);
   return SANSRTC_OK;
 }
 

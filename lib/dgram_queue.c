@@ -89,10 +89,10 @@ static int copy_front(const sansrtc_dgram_queue *q, uint8_t *hdr, size_t hlen,
   size_t n = rd32(q->buf + q->head);
   const uint8_t *p = q->buf + q->head + ENTRY_HEADER;
   if (n < hlen) return 2;
-  if (n - hlen > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
   if (hlen > 0) memcpy(hdr, p, hlen);
-  if (n > hlen) memcpy(buf, p + hlen, n - hlen);
   *len = n - hlen;
+  if (n - hlen > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
+  if (n > hlen) memcpy(buf, p + hlen, n - hlen);
   return 1;
 }
 

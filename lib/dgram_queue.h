@@ -45,13 +45,16 @@ int sansrtc_dgram_queue_push2(sansrtc_dgram_queue *q, const uint8_t *a,
                               size_t alen, const uint8_t *b, size_t blen);
 
 /* Moves the oldest entry into buf/cap. Returns 1 with *len set, 0 when
- * empty, or SANSRTC_ERR_BUFFER_TOO_SMALL (the entry stays). */
+ * empty, or SANSRTC_ERR_BUFFER_TOO_SMALL (the entry stays; *len gets the
+ * size it needs). */
 int sansrtc_dgram_queue_pop(sansrtc_dgram_queue *q, uint8_t *buf, size_t cap,
                             size_t *len);
 
 /* Like sansrtc_dgram_queue_pop for entries pushed with a fixed-size
  * header: the first hlen bytes go to hdr, the rest to buf/cap (*len counts
- * only those). An entry shorter than hlen is dropped and skipped. */
+ * only those). An entry shorter than hlen is dropped and skipped. On
+ * SANSRTC_ERR_BUFFER_TOO_SMALL the header is copied, *len is the size buf
+ * needs and the entry stays. */
 int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
                              size_t hlen, uint8_t *buf, size_t cap,
                              size_t *len);

@@ -537,12 +537,7 @@ static int create_transport(sansrtc_pc *pc, sansrtc_dtls_role role) {
   }
   sansrtc_sctp_config sc = pc->cfg.sctp;
   sc.remote_port = pc->remote.sctp_port;
-  /* 0 is "any size"; Firefox offers 1 GiB. Sends are bounded by what
-   * the association accepts anyway. */
-  sc.remote_max_message_size = pc->remote.max_message_size == 0 ||
-                                       pc->remote.max_message_size > SCTP_MAX_MESSAGE_CAP
-                                   ? SCTP_MAX_MESSAGE_CAP
-                                   : pc->remote.max_message_size;
+  sc.remote_max_message_size = sansrtc_pc_remote_max_message_size(pc);
   sansrtc_datachannels_config cc = pc->cfg.datachannels;
   cc.dtls_client = role == SANSRTC_DTLS_CLIENT;
   int rc = sansrtc_dtls_new(&pc->dtls, &dc);
@@ -1123,6 +1118,21 @@ int sansrtc_pc_poll_event(sansrtc_pc *pc, sansrtc_pc_event *ev, uint8_t *buf,
   if (rc == 1 && ev->type == SANSRTC_PC_EVENT_CHANNEL_CLOSED)
     forget_closed_channel(pc, ev->channel);
   return rc;
+}
+
+size_t sansrtc_pc_remote_max_message_size(const sansrtc_pc *pc) {
+  if (pc == NULL || !pc->have_remote) return 0;
+  /* 0 is "any size"; Firefox offers 1 GiB. Sends are bounded by what
+   * the association accepts anyway. */
+  size_t n = pc->remote.max_message_size;
+  return n == 0 || n > SCTP_MAX_MESSAGE_CAP ? SCTP_MAX_MESSAGE_CAP : n;
+}
+
+int sansrtc_pc_selected_pair(const sansrtc_pc *pc, sansrtc_addr *local,
+                             sansrtc_addr *remote) {
+  if (pc == NULL || local == NULL || remote == NULL)
+    return SANSRTC_ERR_INVALID_ARGUMENT;
+  return sansrtc_ice_agent_selected_pair(pc->ice, local, remote);
 }
 
 void sansrtc_pc_close(sansrtc_pc *pc, sansrtc_tstamp now) {

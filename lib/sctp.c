@@ -135,6 +135,16 @@ static void on_notification(sansrtc_sctp *s, const uint8_t *data, size_t len) {
   if (n.sn_header.sn_type == SCTP_ASSOC_CHANGE &&
       len >= sizeof(struct sctp_assoc_change)) {
     on_assoc_change(s, (const struct sctp_assoc_change *)(const void *)data);
+  } else if (n.sn_header.sn_type == SCTP_PARTIAL_DELIVERY_EVENT &&
+             len >= sizeof(struct sctp_pdapi_event)) {
+    const struct sctp_pdapi_event *pd = (const void *)data;
+    /* The rest of a message being delivered in parts was abandoned
+     * (PR-SCTP): what arrived of it is dropped, not joined to the next. */
+    if (pd->pdapi_indication == SCTP_PARTIAL_DELIVERY_ABORTED) {
+      if (s->partial_len > 0) s->stats.partial_aborted++;
+      s->partial_len = 0;
+      s->partial_dropping = 0;
+    }
   } else if (n.sn_header.sn_type == SCTP_STREAM_RESET_EVENT &&
              len >= sizeof(struct sctp_stream_reset_event)) {
     on_stream_reset(s,
@@ -255,7 +265,8 @@ static int set_opt(sansrtc_sctp *s, int level, int name, const void *v,
 }
 
 static int subscribe_events(sansrtc_sctp *s) {
-  static const uint16_t types[] = {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT};
+  static const uint16_t types[] = {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
+                                   SCTP_PARTIAL_DELIVERY_EVENT};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     struct sctp_event ev;
     memset(&ev, 0, sizeof ev);

@@ -22,6 +22,7 @@ START_TEST(test_fifo_order_and_empty_entries) {
   ck_assert_int_eq(sansrtc_dgram_queue_push(&q, (const uint8_t *)"de", 2), SANSRTC_OK);
   ck_assert_uint_eq(q.count, 3);
   ck_assert_int_eq(sansrtc_dgram_queue_pop(&q, out, 2, &len), SANSRTC_ERR_BUFFER_TOO_SMALL);
+  ck_assert_uint_eq(len, 3); /* the size it needs */
   ck_assert_int_eq(sansrtc_dgram_queue_pop(&q, out, sizeof out, &len), 1);
   ck_assert_uint_eq(len, 3);
   ck_assert_mem_eq(out, "abc", 3);

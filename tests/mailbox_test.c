@@ -33,8 +33,12 @@ START_TEST(test_order_copies_and_fd) {
   h = 2;
   ck_assert_int_eq(mailbox_push(&mb, &h, sizeof h, NULL, 0), SANSRTC_OK);
   ck_assert(readable(&mb));
+  h = 0;
   ck_assert_int_eq(mailbox_pop(&mb, &h, sizeof h, buf, 2, &len, 0),
                    SANSRTC_ERR_BUFFER_TOO_SMALL); /* stays queued */
+  ck_assert_uint_eq(h, 1);   /* the header tells what it is */
+  ck_assert_uint_eq(len, 5); /* and len what it needs */
+  h = 0;
   ck_assert_int_eq(mailbox_pop(&mb, &h, sizeof h, buf, sizeof buf, &len, 0), 1);
   ck_assert_uint_eq(h, 1);
   ck_assert_uint_eq(len, 5);
@@ -69,6 +73,37 @@ START_TEST(test_limit_timeout_and_close) {
   ck_assert_int_eq(mailbox_pop(&mb, NULL, 0, buf, sizeof buf, &len, -1),
                    SANSRTC_ERR_INVALID_STATE);
   ck_assert(readable(&mb)); /* stays readable so pollers see the close */
+  mailbox_destroy(&mb);
+}
+END_TEST
+
+static void select_by_header(void *arg, const void *hdr, void **buf, size_t *cap) {
+  uint8_t (*bufs)[8] = arg;
+  uint32_t h;
+  memcpy(&h, hdr, sizeof h);
+  *buf = bufs[h % 2];
+  *cap = sizeof bufs[0];
+}
+
+/* The header decides where the body goes, atomically with the pop. */
+START_TEST(test_pop_select) {
+  mailbox mb;
+  ck_assert_int_eq(mailbox_init(&mb, 4096), SANSRTC_OK);
+  uint8_t bufs[2][8];
+  memset(bufs, 0, sizeof bufs);
+  uint32_t h = 1;
+  ck_assert_int_eq(mailbox_push(&mb, &h, sizeof h, "odd", 3), SANSRTC_OK);
+  h = 2;
+  ck_assert_int_eq(mailbox_push(&mb, &h, sizeof h, "even", 4), SANSRTC_OK);
+  size_t len;
+  ck_assert_int_eq(mailbox_pop_select(&mb, &h, sizeof h, select_by_header, bufs, &len, 0), 1);
+  ck_assert_uint_eq(h, 1);
+  ck_assert_uint_eq(len, 3);
+  ck_assert_mem_eq(bufs[1], "odd", 3);
+  ck_assert_int_eq(mailbox_pop_select(&mb, &h, sizeof h, select_by_header, bufs, &len, 0), 1);
+  ck_assert_uint_eq(h, 2);
+  ck_assert_mem_eq(bufs[0], "even", 4);
+  ck_assert_int_eq(mailbox_pop_select(&mb, &h, sizeof h, select_by_header, bufs, &len, 0), 0);
   mailbox_destroy(&mb);
 }
 END_TEST
@@ -142,6 +177,7 @@ Suite *mailbox_suite(void) {
   tcase_add_test(tc, test_order_copies_and_fd);
   tcase_add_test(tc, test_limit_timeout_and_close);
   tcase_add_test(tc, test_producers_and_blocked_receiver);
+  tcase_add_test(tc, test_pop_select);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -17,5 +17,6 @@ Suite *stack_suite(void);
 Suite *jsep_suite(void);
 Suite *peer_suite(void);
 Suite *mailbox_suite(void);
+Suite *peer_worker_suite(void);
 
 #endif

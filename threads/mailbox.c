@@ -63,8 +63,7 @@ int mailbox_push(mailbox *mb, const void *hdr, size_t hlen, const void *data,
   return rc;
 }
 
-/* The absolute CLOCK_MONOTONIC time `ms` from now. */
-static struct timespec deadline_after(int ms) {
+struct timespec monotonic_deadline_ms(int ms) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   t.tv_sec += ms / 1000;
@@ -76,9 +75,10 @@ static struct timespec deadline_after(int ms) {
   return t;
 }
 
-int mailbox_pop(mailbox *mb, void *hdr, size_t hlen, void *buf, size_t cap,
-                size_t *len, int timeout_ms) {
-  struct timespec until = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+int mailbox_pop_select(mailbox *mb, void *hdr, size_t hlen,
+                       mailbox_select_fn select, void *arg, size_t *len,
+                       int timeout_ms) {
+  struct timespec until = monotonic_deadline_ms(timeout_ms > 0 ? timeout_ms : 0);
   pthread_mutex_lock(&mb->lock);
   int rc = 0;
   while (mb->queue.count == 0 && !mb->closed && timeout_ms != 0 && rc == 0)
@@ -87,15 +87,45 @@ int mailbox_pop(mailbox *mb, void *hdr, size_t hlen, void *buf, size_t cap,
   if (mb->queue.count > 0) {
     uint8_t none[1];
     size_t got = 0;
+    /* The header first, so `select` can choose where the rest goes. */
+    (void)sansrtc_dgram_queue_peek2(&mb->queue, hdr, hlen, none, 0, &got);
+    void *buf = NULL;
+    size_t cap = 0;
+    select(arg, hdr, &buf, &cap);
     rc = sansrtc_dgram_queue_pop2(&mb->queue, hdr, hlen,
                                   buf != NULL ? buf : none, cap, &got);
-    if (rc == 1) *len = got;
+    if (rc == 1 || rc == SANSRTC_ERR_BUFFER_TOO_SMALL) *len = got;
   } else {
     rc = mb->closed ? SANSRTC_ERR_INVALID_STATE : 0;
   }
   set_ready(mb, mb->queue.count > 0 || mb->closed);
   pthread_mutex_unlock(&mb->lock);
   return rc;
+}
+
+typedef struct fixed_buffer {
+  void *buf;
+  size_t cap;
+} fixed_buffer;
+
+static void select_fixed(void *arg, const void *hdr, void **buf, size_t *cap) {
+  const fixed_buffer *f = arg;
+  (void)hdr;
+  *buf = f->buf;
+  *cap = f->cap;
+}
+
+int mailbox_pop(mailbox *mb, void *hdr, size_t hlen, void *buf, size_t cap,
+                size_t *len, int timeout_ms) {
+  fixed_buffer f = {buf, cap};
+  return mailbox_pop_select(mb, hdr, hlen, select_fixed, &f, len, timeout_ms);
+}
+
+void mailbox_drop(mailbox *mb) {
+  pthread_mutex_lock(&mb->lock);
+  sansrtc_dgram_queue_drop(&mb->queue);
+  set_ready(mb, mb->queue.count > 0 || mb->closed);
+  pthread_mutex_unlock(&mb->lock);
 }
 
 void mailbox_close(mailbox *mb) {

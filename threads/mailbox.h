@@ -19,6 +19,7 @@
 #define SANSRTC_MAILBOX_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,11 @@ typedef struct mailbox {
   int ready;  /* the eventfd counter is non-zero */
   int closed;
 } mailbox;
+
+/* The CLOCK_MONOTONIC time `ms` milliseconds from now, for
+ * pthread_cond_timedwait on condition variables set to that clock (the
+ * threads layer's other waits use it too). */
+struct timespec monotonic_deadline_ms(int ms);
 
 /* Sets up an empty mailbox holding at most `max_bytes` of messages
  * (headers included). Returns SANSRTC_OK, SANSRTC_ERR_NOMEM or
@@ -53,11 +59,26 @@ int mailbox_push(mailbox *mb, const void *hdr, size_t hlen, const void *data,
  * Takes the oldest message: its first `hlen` bytes go to hdr, the rest to
  * buf/cap with *len set. Waits up to `timeout_ms` for one (0: do not wait;
  * negative: wait forever). Returns 1, 0 on timeout,
- * SANSRTC_ERR_BUFFER_TOO_SMALL (the message stays; *len is left alone) or
+ * SANSRTC_ERR_BUFFER_TOO_SMALL (the message stays; its header is copied
+ * and *len is the size buf needs) or
  * SANSRTC_ERR_INVALID_STATE (closed and empty).
  */
 int mailbox_pop(mailbox *mb, void *hdr, size_t hlen, void *buf, size_t cap,
                 size_t *len, int timeout_ms);
+
+/* Chooses, from a message's header, the buffer for the rest of it. */
+typedef void (*mailbox_select_fn)(void *arg, const void *hdr, void **buf,
+                                  size_t *cap);
+
+/* Like mailbox_pop, with the destination chosen by `select` (called with
+ * the lock held, so it must be quick and must not call the mailbox) once
+ * the header is known. */
+int mailbox_pop_select(mailbox *mb, void *hdr, size_t hlen,
+                       mailbox_select_fn select, void *arg, size_t *len,
+                       int timeout_ms);
+
+/* Removes the oldest message unread, if any. */
+void mailbox_drop(mailbox *mb);
 
 /* Closes the mailbox: pushes fail, receivers wake, and pops return what
  * is left, then SANSRTC_ERR_INVALID_STATE. Idempotent. */

@@ -52,7 +52,9 @@ typedef enum sansrtc_error {
   SANSRTC_ERR_LIMIT = -10,           /* a configured limit was reached */
   SANSRTC_ERR_AUTH = -11,            /* credentials (e.g. USERNAME) wrong */
   SANSRTC_ERR_CRYPTO = -12,          /* the crypto library reported failure */
-  SANSRTC_ERR_NOT_STUN = -13         /* datagram is not a STUN message */
+  SANSRTC_ERR_NOT_STUN = -13,        /* datagram is not a STUN message */
+  SANSRTC_ERR_TIMEOUT = -14,         /* a blocking call ran out of time */
+  SANSRTC_ERR_SYSTEM = -15           /* the OS refused (socket, thread, fd) */
 } sansrtc_error;
 
 /* Returns a static, human-readable English description of an error code

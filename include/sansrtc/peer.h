@@ -315,6 +315,18 @@ SANSRTC_API sansrtc_ice_state sansrtc_pc_ice_connection_state(const sansrtc_pc *
 SANSRTC_API sansrtc_gathering_state sansrtc_pc_gathering_state(const sansrtc_pc *pc);
 SANSRTC_API sansrtc_dtls_state sansrtc_pc_dtls_state(const sansrtc_pc *pc);
 
+/* The largest message the peer accepts: its a=max-message-size (65536
+ * when absent, RFC 8841), with "any size" and anything larger taken as
+ * 64 MiB. 0 before a remote description is applied. */
+SANSRTC_API size_t sansrtc_pc_remote_max_message_size(const sansrtc_pc *pc);
+
+/* The selected candidate pair (the local address datagrams leave from and
+ * the remote one). Returns SANSRTC_OK, or SANSRTC_ERR_NOT_FOUND when none
+ * is selected. */
+SANSRTC_API int sansrtc_pc_selected_pair(const sansrtc_pc *pc,
+                                         sansrtc_addr *local,
+                                         sansrtc_addr *remote);
+
 /* Why the connection failed (DTLS alert, fingerprint mismatch, ICE
  * failure), or "" when it did not. Owned by the peer connection. */
 SANSRTC_API const char *sansrtc_pc_error_text(const sansrtc_pc *pc);

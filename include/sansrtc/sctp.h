@@ -200,6 +200,7 @@ typedef struct sansrtc_sctp_stats {
   uint64_t packets_in, packets_out;
   uint64_t messages_in, messages_out;
   uint64_t oversized_dropped; /* incoming messages over max_message_size */
+  uint64_t partial_aborted;   /* messages abandoned after part arrived */
 } sansrtc_sctp_stats;
 
 SANSRTC_API void sansrtc_sctp_get_stats(const sansrtc_sctp *sctp,

@@ -1,0 +1,62 @@
+/*
+ * udp.h - UDP sockets and host-candidate gathering for the threads layer
+ * (internal).
+ *
+ * One socket per usable local address, bound to that address, so the
+ * address a datagram arrived on is the socket's own and the core can match
+ * it to a candidate without IP_PKTINFO. Sockets are non-blocking and
+ * close-on-exec.
+ *
+ * Thread-safety: a socket set belongs to one peer's worker; gathering may
+ * run on any thread.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef SANSRTC_UDP_H
+#define SANSRTC_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sansrtc/common.h>
+
+#include "internal.h"
+
+#define UDP_MAX_SOCKETS 8
+
+typedef struct udp_socket {
+  int fd;
+  sansrtc_addr addr; /* the bound address and port */
+} udp_socket;
+
+typedef struct udp_gather_config {
+  uint16_t port_min, port_max; /* 0, 0: ephemeral */
+  int ipv4, ipv6;
+  const char *interfaces; /* comma-separated names, NULL: all */
+  int include_loopback;
+} udp_gather_config;
+
+/*
+ * Binds one socket per usable address of the machine's interfaces that are
+ * up (getifaddrs), at most `cap`: IPv4 and IPv6 as configured, never
+ * link-local, loopback only when asked for, listed, or when nothing else
+ * is usable. Returns SANSRTC_OK with *count >= 1, SANSRTC_ERR_NOT_FOUND
+ * (no address), SANSRTC_ERR_SYSTEM (socket or bind failed, e.g. the port
+ * range is used up) or SANSRTC_ERR_INVALID_ARGUMENT.
+ */
+int udp_gather(const udp_gather_config *cfg, udp_socket *out, size_t cap,
+               size_t *count, const sansrtc_logger *log);
+
+/* Closes every socket of the set. */
+void udp_close_all(udp_socket *s, size_t count);
+
+/* Sends one datagram; when the socket buffer is full, waits up to a few
+ * milliseconds for room. Returns SANSRTC_OK or SANSRTC_ERR_SYSTEM. */
+int udp_send(const udp_socket *s, const sansrtc_addr *to, const uint8_t *data,
+             size_t len);
+
+/* Receives one datagram without blocking. Returns its length, 0 when none
+ * is waiting (an empty datagram is skipped), or SANSRTC_ERR_SYSTEM. */
+int udp_recv(const udp_socket *s, uint8_t *buf, size_t cap,
+             sansrtc_addr *from);
+
+#endif
