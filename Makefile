@@ -99,7 +99,8 @@ $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 
 check: $(TEST_RUNNER) $(SAMPLES)
 	$(TEST_RUNNER)
-	sh tests/integration/peer_sample.sh $(BUILD)/samples/peer
+	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
+	bash tests/integration/server_samples.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
 
 demo: $(BUILD)/samples/demo
@@ -113,7 +114,8 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
     --track-origins=yes --suppressions=valgrind/sansrtc.supp
 valgrind: $(TEST_RUNNER) $(SAMPLES)
 	CK_FORK=no SANSRTC_TEST_SLOW=0 $(VALGRIND) $(TEST_RUNNER)
-	WRAP="$(VALGRIND)" sh tests/integration/peer_sample.sh $(BUILD)/samples/peer quick
+	WRAP="$(VALGRIND)" bash tests/integration/peer_sample.sh $(BUILD)/samples/peer quick
+	WRAP="$(VALGRIND)" bash tests/integration/server_samples.sh $(BUILD) quick
 	$(VALGRIND) $(BUILD)/samples/demo --bytes 1M
 
 # The sanitizer build goes to its own directory; clang or gcc both work.
@@ -195,7 +197,7 @@ uninstall:
 
 # Debian packages: build tools, libraries, test and analysis tools.
 DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
-        libsrtp2-dev libusrsctp-dev check valgrind iproute2
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q

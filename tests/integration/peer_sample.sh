@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Two `peer` sample processes, wired to each other by FIFOs (the offerer's
 # stdout is the answerer's stdin and back), connect over loopback and do
 # real work: a 20 MiB file byte for byte, trickled candidates with checked
@@ -8,7 +8,7 @@
 #   WRAP="valgrind ..." runs both peers under that command; "quick" runs
 #   only the small scenarios (for slow wrappers).
 # SPDX-License-Identifier: BSD-2-Clause
-set -eu
+set -euo pipefail
 peer=$1
 quick=${2:-}
 wrap=${WRAP:-}

@@ -1,0 +1,334 @@
+/*
+ * browser - talk to a web browser over a data channel.
+ *
+ * usage: browser [--port P] [--interfaces LIST] [--exit-after-result]
+ *                [--verbose]
+ *
+ * A small HTTP server with one thread per request (the legacy-server
+ * pattern sansrtc is for) serves one page on http://127.0.0.1:P/ (port
+ * 8080 by default; 0 picks one, printed on stdout). The page creates an
+ * RTCPeerConnection and a data channel, POSTs its offer to /offer once
+ * gathering is done, applies the answer it gets back, and then echoes:
+ * what you type comes back from sansrtc. Open it in a browser on this
+ * machine.
+ *
+ * For automated runs, /?auto=N makes the page send N messages itself,
+ * check every echo and POST {"ok":true|false,"detail":...} to /result;
+ * with --exit-after-result the server then exits, with status 0 only when
+ * the page reported success.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sansrtc/sansrtc.h>
+
+#include "sample_json.h"
+#include "sample_threads.h"
+
+#define SESSION_IDLE_MS 120000
+#define MAX_BODY (1u << 20)
+
+static const char page[] =
+    "<!doctype html><html><head><meta charset=utf-8><title>sansrtc echo</title>"
+    "<style>body{font:14px sans-serif;margin:2em}#log{white-space:pre-wrap;"
+    "border:1px solid #ccc;padding:.5em;min-height:10em}</style></head><body>"
+    "<h1>sansrtc data-channel echo</h1><p id=state>connecting...</p>"
+    "<input id=text size=50 disabled placeholder='type and press Enter'>"
+    "<div id=log></div><script>\n"
+    "const log = (s) => { document.getElementById('log').textContent += s + '\\n'; };\n"
+    "const state = (s) => { console.log(s); document.getElementById('state').textContent = s; };\n"
+    "const auto = parseInt(new URLSearchParams(location.search).get('auto') || '0');\n"
+    "async function report(ok, detail) {\n"
+    "  await fetch('/result', {method: 'POST', body: JSON.stringify({ok, detail})});\n"
+    "}\n"
+    "async function main() {\n"
+    "  const pc = new RTCPeerConnection();\n"
+    "  const dc = pc.createDataChannel('echo');\n"
+    "  pc.onconnectionstatechange = () => state('connection: ' + pc.connectionState);\n"
+    "  await pc.setLocalDescription(await pc.createOffer());\n"
+    "  state('gathering candidates...');\n"
+    "  await new Promise((done) => {\n"
+    "    if (pc.iceGatheringState === 'complete') return done();\n"
+    "    pc.onicegatheringstatechange = () => {\n"
+    "      if (pc.iceGatheringState === 'complete') done(); };\n"
+    "    setTimeout(done, 3000);\n"
+    "  });\n"
+    "  state('sending the offer');\n"
+    "  const res = await fetch('/offer', {method: 'POST',\n"
+    "    body: JSON.stringify({type: 'offer', sdp: pc.localDescription.sdp})});\n"
+    "  if (!res.ok) throw new Error('the server refused the offer: ' + await res.text());\n"
+    "  await pc.setRemoteDescription(await res.json());\n"
+    "  const input = document.getElementById('text');\n"
+    "  dc.onmessage = (e) => log('echo: ' + e.data);\n"
+    "  dc.onopen = () => {\n"
+    "    state('data channel open');\n"
+    "    input.disabled = false;\n"
+    "    input.onkeydown = (e) => {\n"
+    "      if (e.key === 'Enter' && input.value) { dc.send(input.value); input.value = ''; } };\n"
+    "    if (auto > 0) runAuto(dc);\n"
+    "  };\n"
+    "}\n"
+    "function runAuto(dc) {\n"
+    "  let next = 0;\n"
+    "  const t0 = performance.now();\n"
+    "  dc.onmessage = (e) => {\n"
+    "    const want = 'message ' + next;\n"
+    "    if (e.data !== want) { report(false, 'got ' + e.data + ', wanted ' + want); return; }\n"
+    "    if (++next === auto) {\n"
+    "      log(auto + ' echoes ok');\n"
+    "      report(true, auto + ' echoes in ' + Math.round(performance.now() - t0) + ' ms');\n"
+    "    }\n"
+    "  };\n"
+    "  for (let i = 0; i < auto; i++) dc.send('message ' + i);\n"
+    "}\n"
+    "main().catch((e) => { state('error: ' + e); report(false, String(e)); });\n"
+    "</script></body></html>\n";
+
+static const char *interfaces;
+static int verbose, exit_after_result;
+static atomic_int stopping, result_ok;
+
+/* ---- sessions: one peer connection per page, echoing on its own thread ---- */
+
+static void log_stderr(void *user, sansrtc_log_level level, const char *msg) {
+  (void)user;
+  (void)level;
+  fprintf(stderr, "browser: %s\n", msg);
+}
+
+static void *run_session(void *arg) {
+  sansrtc_peer *p = arg;
+  uint8_t *buf = malloc(262144);
+  sansrtc_pc_event ev;
+  int idle_ms = 0;
+  while (buf != NULL && idle_ms < SESSION_IDLE_MS && !atomic_load(&stopping)) {
+    int rc = sansrtc_peer_wait_event(p, &ev, buf, 262144, 100);
+    if (rc != 1) {
+      idle_ms += 100;
+      continue;
+    }
+    idle_ms = 0;
+    if (ev.type == SANSRTC_PC_EVENT_MESSAGE)
+      (void)sansrtc_peer_send(p, ev.channel, buf, ev.len, ev.binary, 5000);
+    if (ev.type == SANSRTC_PC_EVENT_CONNECTION_STATE) {
+      fprintf(stderr, "browser: connection %s\n",
+              sansrtc_pc_state_name((sansrtc_pc_state)ev.state));
+      if (ev.state == SANSRTC_PC_STATE_FAILED || ev.state == SANSRTC_PC_STATE_CLOSED) break;
+    }
+  }
+  free(buf);
+  sansrtc_peer_close(p, 1000);
+  sansrtc_peer_destroy(p);
+  return NULL;
+}
+
+/* Request threads and sessions alike, all joined before exit. */
+static thread_set threads = THREAD_SET_INIT;
+
+/* Answers an offer: returns the answer SDP (malloc'd) or NULL, with the
+ * session started. */
+static char *accept_offer(const char *sdp) {
+  sansrtc_peer_config cfg;
+  sansrtc_peer_config_default(&cfg);
+  cfg.interfaces = interfaces;
+  if (verbose) {
+    cfg.log_fn = log_stderr;
+    cfg.log_level = SANSRTC_LOG_DEBUG;
+  }
+  sansrtc_peer *p;
+  int rc = sansrtc_peer_create(&p, &cfg);
+  char *answer = NULL;
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_set_remote_description(p, SANSRTC_SDP_OFFER, sdp);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_create_answer(p, &answer);
+  if (rc == SANSRTC_OK && !thread_set_spawn(&threads, run_session, p)) rc = SANSRTC_ERR_SYSTEM;
+  if (rc != SANSRTC_OK) {
+    fprintf(stderr, "browser: offer refused: %s\n", sansrtc_strerror(rc));
+    free(answer);
+    sansrtc_peer_destroy(p);
+    return NULL;
+  }
+  return answer;
+}
+
+/* ---- HTTP, one thread per request ------------------------------------------- */
+
+static void respond(int fd, const char *status, const char *type, const char *body,
+                    size_t len) {
+  char head[256];
+  int n = snprintf(head, sizeof head,
+                   "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                   status, type, len);
+  if (send(fd, head, (size_t)n, MSG_NOSIGNAL) == n && len > 0)
+    (void)send(fd, body, len, MSG_NOSIGNAL);
+}
+
+/* The value of header `name` (with its colon) in req..end, or NULL. */
+static const char *find_header(const char *req, const char *end, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = strstr(req, "\r\n"); p != NULL && p < end; p = strstr(p + 2, "\r\n"))
+    if (strncasecmp(p + 2, name, n) == 0) return p + 2 + n;
+  return NULL;
+}
+
+/* Reads a request: headers, then Content-Length bytes of body. Returns
+ * the malloc'd request (NUL-terminated) with *body pointing into it. */
+static char *read_request(int fd, char **body) {
+  size_t cap = 8192, len = 0, need = 0;
+  char *req = malloc(cap + 1);
+  while (req != NULL) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    if (len == cap) {
+      char *bigger = cap < MAX_BODY * 2 ? realloc(req, cap * 2 + 1) : NULL;
+      if (bigger == NULL) break;
+      req = bigger;
+      cap *= 2;
+    }
+    ssize_t n = recv(fd, req + len, cap - len, 0);
+    if (n <= 0) break;
+    len += (size_t)n;
+    req[len] = '\0';
+    char *end = strstr(req, "\r\n\r\n");
+    if (end == NULL) continue;
+    if (need == 0) {
+      const char *cl = find_header(req, end, "content-length:");
+      size_t body_len = cl != NULL ? strtoul(cl, NULL, 10) : 0;
+      if (body_len > MAX_BODY) break;
+      need = (size_t)(end + 4 - req) + body_len;
+    }
+    if (len >= need) {
+      *body = end + 4;
+      return req;
+    }
+  }
+  free(req);
+  return NULL;
+}
+
+static void handle_offer(int fd, const char *body) {
+  char *type = NULL, *sdp = NULL;
+  long num;
+  char *answer = NULL;
+  if (json_get(body, "type", &type, &num) == 1 && strcmp(type, "offer") == 0 &&
+      json_get(body, "sdp", &sdp, &num) == 1)
+    answer = accept_offer(sdp);
+  if (answer == NULL) {
+    respond(fd, "400 Bad Request", "text/plain", "bad offer\n", 10);
+  } else {
+    char *json = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&json, &size);
+    if (f != NULL) {
+      fputs("{\"type\":\"answer\",\"sdp\":", f);
+      json_write_string(f, answer);
+      fputs("}", f);
+      fclose(f);
+      respond(fd, "200 OK", "application/json", json, size);
+    }
+    free(json);
+  }
+  free(answer);
+  free(type);
+  free(sdp);
+}
+
+static void handle_result(int fd, const char *body) {
+  char *detail = NULL;
+  long num;
+  int ok = strstr(body, "\"ok\":true") != NULL;
+  (void)json_get(body, "detail", &detail, &num);
+  fprintf(stderr, "browser: the page reports %s: %s\n", ok ? "success" : "failure",
+          detail != NULL ? detail : "");
+  free(detail);
+  respond(fd, "200 OK", "text/plain", "ok\n", 3);
+  if (exit_after_result) {
+    atomic_store(&result_ok, ok);
+    atomic_store(&stopping, 1);
+  }
+}
+
+static void *serve_request(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  char *body = NULL;
+  char *req = read_request(fd, &body);
+  if (req == NULL) {
+    respond(fd, "400 Bad Request", "text/plain", "bad request\n", 12);
+  } else if (strncmp(req, "GET / ", 6) == 0 || strncmp(req, "GET /?", 6) == 0) {
+    respond(fd, "200 OK", "text/html; charset=utf-8", page, sizeof page - 1);
+  } else if (strncmp(req, "POST /offer ", 12) == 0) {
+    handle_offer(fd, body);
+  } else if (strncmp(req, "POST /result ", 13) == 0) {
+    handle_result(fd, body);
+  } else {
+    respond(fd, "404 Not Found", "text/plain", "not found\n", 10);
+  }
+  free(req);
+  close(fd);
+  return NULL;
+}
+
+static int listen_on(long port, uint16_t *bound) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  *bound = ntohs(a.sin_port);
+  return fd;
+}
+
+int main(int argc, char **argv) {
+  long port = 8080;
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(argv[i], "--port") == 0 && v != NULL) port = atol(argv[++i]);
+    else if (strcmp(argv[i], "--interfaces") == 0 && v != NULL) interfaces = argv[++i];
+    else if (strcmp(argv[i], "--exit-after-result") == 0) exit_after_result = 1;
+    else if (strcmp(argv[i], "--verbose") == 0) verbose = 1;
+    else {
+      fprintf(stderr, "usage: browser [--port P] [--interfaces LIST] "
+                      "[--exit-after-result] [--verbose]\n");
+      return 2;
+    }
+  }
+  uint16_t bound;
+  int lfd = port >= 0 && port <= 65535 ? listen_on(port, &bound) : -1;
+  if (lfd < 0) {
+    fprintf(stderr, "browser: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
+    return 1;
+  }
+  printf("%u\n", bound);
+  fflush(stdout);
+  fprintf(stderr, "browser: open http://127.0.0.1:%u/ in a browser on this machine\n", bound);
+  while (!atomic_load(&stopping)) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd >= 0 && !thread_set_spawn(&threads, serve_request, (void *)(intptr_t)fd)) close(fd);
+  }
+  close(lfd);
+  thread_set_join_all(&threads);
+  return exit_after_result && !atomic_load(&result_ok) ? 1 : 0;
+}
