@@ -101,6 +101,7 @@ check: $(TEST_RUNNER) $(SAMPLES)
 	$(TEST_RUNNER)
 	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
 	bash tests/integration/server_samples.sh $(BUILD)
+	bash tests/interop/chromium_echo.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
 
 demo: $(BUILD)/samples/demo
@@ -195,9 +196,10 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/sansrtc
 	rm -f $(DESTDIR)$(LIBDIR)/libsansrtc.* $(DESTDIR)$(LIBDIR)/pkgconfig/sansrtc.pc
 
-# Debian packages: build tools, libraries, test and analysis tools.
+# Debian packages: build tools, libraries, test and analysis tools, and the
+# browsers the interop tests drive.
 DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
-        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
