@@ -199,7 +199,7 @@ uninstall:
 # Debian packages: build tools, libraries, test and analysis tools, and the
 # browsers the interop tests drive.
 DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
-        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl chromium
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl coturn chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q

@@ -36,6 +36,11 @@
 #define ICE_CONSENT_TRANSMISSIONS 4
 #define ICE_SOFTWARE_MAX 128
 #define ICE_TYPE_PREF_PRFLX 110u
+/* Binding requests to a STUN server (RFC 8489 6.2.1, with a shorter RTO
+ * for gathering): sent at 0, 200, 600 and 1400 ms, given up at 3 s. */
+#define ICE_GATHER_RTO (200 * SANSRTC_MILLISECONDS)
+#define ICE_GATHER_TRANSMISSIONS 4
+#define ICE_GATHER_LAST_WAIT (1600 * SANSRTC_MILLISECONDS)
 
 typedef enum pair_state {
   PAIR_FROZEN = 0,
@@ -65,13 +70,22 @@ typedef struct ice_pair {
   uint32_t triggered;       /* position in the triggered queue, 0 = none */
 } ice_pair;
 
-typedef enum txn_kind { TXN_CHECK = 0, TXN_NOMINATION, TXN_CONSENT } txn_kind;
+/* TXN_GATHER asks a STUN server for our server-reflexive address: its
+ * `pair` field is then the local candidate (the base) and `server` the
+ * server's index. */
+typedef enum txn_kind {
+  TXN_CHECK = 0,
+  TXN_NOMINATION,
+  TXN_CONSENT,
+  TXN_GATHER
+} txn_kind;
 
 typedef struct ice_txn {
   uint8_t in_use;
   uint8_t kind; /* txn_kind */
   uint8_t role; /* sansrtc_ice_role the request was sent with */
   uint16_t pair;
+  uint8_t server;
   uint8_t txid[SANSRTC_STUN_TXID_SIZE];
   unsigned transmissions;
   unsigned max_transmissions;
@@ -79,7 +93,12 @@ typedef struct ice_txn {
   sansrtc_tstamp next_send;
 } ice_txn;
 
-typedef enum out_kind { OUT_REQUEST = 0, OUT_SUCCESS, OUT_ERROR } out_kind;
+typedef enum out_kind {
+  OUT_REQUEST = 0,
+  OUT_SUCCESS,
+  OUT_ERROR,
+  OUT_SERVER_REQUEST /* a plain Binding request to a STUN server */
+} out_kind;
 
 /* A datagram waiting to be encoded by poll_transmit. */
 typedef struct ice_out {
@@ -118,6 +137,9 @@ struct sansrtc_ice_agent {
   uint8_t have_remote_credentials;
   uint8_t remote_end_of_candidates;
   uint8_t local_gathering_done;
+  uint8_t gathering_reported; /* GATHERING_DONE emitted */
+  sansrtc_addr stun_servers[SANSRTC_ICE_MAX_STUN_SERVERS];
+  unsigned n_stun_servers;
   uint8_t was_completed; /* COMPLETED before a DISCONNECTED spell */
 
   ice_cand *locals;
@@ -494,12 +516,15 @@ int sansrtc_ice_agent_poll_transmit(sansrtc_ice_agent *a, uint8_t *buf,
   if (a->out_count == 0) return 0;
   const ice_out *o = &a->out[a->out_head];
   static const sansrtc_stun_class klass[] = {
-      SANSRTC_STUN_REQUEST, SANSRTC_STUN_SUCCESS, SANSRTC_STUN_ERROR};
+      SANSRTC_STUN_REQUEST, SANSRTC_STUN_SUCCESS, SANSRTC_STUN_ERROR,
+      SANSRTC_STUN_REQUEST};
   sansrtc_stun_writer w;
   sansrtc_stun_writer_init(&w, buf, cap, SANSRTC_STUN_BINDING, klass[o->kind],
                            o->txid);
   if (o->kind == OUT_REQUEST)
     write_request(a, o, &w);
+  else if (o->kind == OUT_SERVER_REQUEST)
+    add_software(a, &w); /* no credentials: RFC 8489 Binding to a server */
   else
     write_response(a, o, &w);
   sansrtc_stun_writer_add_fingerprint(&w);
@@ -642,6 +667,9 @@ static void derive_foundation(const ice_cand *c, char out[SANSRTC_ICE_FOUNDATION
 }
 
 static int ice_run(sansrtc_ice_agent *a, sansrtc_tstamp now);
+static void gather_finished(sansrtc_ice_agent *a, const ice_txn *t, const char *why);
+static int begin_txn(sansrtc_ice_agent *a, unsigned pair, unsigned server,
+                     txn_kind kind, sansrtc_tstamp now);
 
 static int local_candidate_valid(const sansrtc_ice_candidate *c) {
   if (c->addr.family != SANSRTC_AF_IPV4 && c->addr.family != SANSRTC_AF_IPV6)
@@ -656,17 +684,10 @@ static int local_candidate_valid(const sansrtc_ice_candidate *c) {
   return 1;
 }
 
-int sansrtc_ice_agent_add_local_candidate(sansrtc_ice_agent *a,
-                                          const sansrtc_ice_candidate *c,
-                                          sansrtc_tstamp now) {
-  if (a == NULL || c == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
-  if (a->state == SANSRTC_ICE_STATE_CLOSED || a->local_gathering_done)
-    return SANSRTC_ERR_INVALID_STATE;
-  if (c->transport != SANSRTC_ICE_TRANSPORT_UDP || c->hostname[0] != '\0')
-    return SANSRTC_ERR_UNSUPPORTED;
-  if (!local_candidate_valid(c)) return SANSRTC_ERR_INVALID_ARGUMENT;
+/* Adds a completed local candidate (validated by the caller), reports it
+ * and pairs it. Returns its index, or an error code. */
+static int add_local(sansrtc_ice_agent *a, const sansrtc_ice_candidate *c) {
   if (a->n_locals >= a->cfg.max_local_candidates) return SANSRTC_ERR_LIMIT;
-
   ice_cand *l = &a->locals[a->n_locals];
   memset(l, 0, sizeof *l);
   l->addr = c->addr;
@@ -694,16 +715,78 @@ int sansrtc_ice_agent_add_local_candidate(sansrtc_ice_agent *a,
   for (unsigned r = 0; r < a->n_remotes; r++)
     if (pairable(l, &a->remotes[r])) (void)add_pair(a, idx, r);
   unfreeze_initial(a);
+  return (int)idx;
+}
+
+/* Starts a Binding transaction from host candidate `local` to `server`. */
+static void start_gather(sansrtc_ice_agent *a, unsigned local, unsigned server,
+                         sansrtc_tstamp now) {
+  if (a->locals[local].type != SANSRTC_ICE_CANDIDATE_HOST ||
+      a->locals[local].addr.family != a->stun_servers[server].family)
+    return;
+  if (begin_txn(a, local, server, TXN_GATHER, now) != SANSRTC_OK)
+    sansrtc_log(&a->log, SANSRTC_LOG_WARNING,
+                "ice: no room to ask a STUN server; candidate skipped");
+}
+
+static int gather_pending(const sansrtc_ice_agent *a) {
+  for (unsigned i = 0; i < ICE_MAX_TXNS; i++)
+    if (a->txns[i].in_use && a->txns[i].kind == TXN_GATHER) return 1;
+  return 0;
+}
+
+/* GATHERING_DONE once the caller is done and no server is being asked. */
+static void report_gathering_done(sansrtc_ice_agent *a) {
+  if (a->local_gathering_done && !a->gathering_reported && !gather_pending(a)) {
+    a->gathering_reported = 1;
+    emit_simple(a, SANSRTC_ICE_EVENT_GATHERING_DONE);
+  }
+}
+
+static void gather_finished(sansrtc_ice_agent *a, const ice_txn *t, const char *why) {
+  char l[SANSRTC_ADDR_STRLEN], srv[SANSRTC_ADDR_STRLEN];
+  sansrtc_log(&a->log, SANSRTC_LOG_INFO, "ice: STUN server %s from %s: %s",
+              addr_str(&a->stun_servers[t->server], srv),
+              addr_str(&a->locals[t->pair].base, l), why);
+  report_gathering_done(a);
+}
+
+int sansrtc_ice_agent_add_local_candidate(sansrtc_ice_agent *a,
+                                          const sansrtc_ice_candidate *c,
+                                          sansrtc_tstamp now) {
+  if (a == NULL || c == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (a->state == SANSRTC_ICE_STATE_CLOSED || a->local_gathering_done)
+    return SANSRTC_ERR_INVALID_STATE;
+  if (c->transport != SANSRTC_ICE_TRANSPORT_UDP || c->hostname[0] != '\0')
+    return SANSRTC_ERR_UNSUPPORTED;
+  if (!local_candidate_valid(c)) return SANSRTC_ERR_INVALID_ARGUMENT;
+  int idx = add_local(a, c);
+  if (idx < 0) return idx;
+  for (unsigned s = 0; s < a->n_stun_servers; s++)
+    start_gather(a, (unsigned)idx, s, now);
+  return ice_run(a, now);
+}
+
+int sansrtc_ice_agent_add_stun_server(sansrtc_ice_agent *a,
+                                      const sansrtc_addr *server,
+                                      sansrtc_tstamp now) {
+  if (a == NULL || server == NULL || server->port == 0 ||
+      (server->family != SANSRTC_AF_IPV4 && server->family != SANSRTC_AF_IPV6))
+    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (a->state == SANSRTC_ICE_STATE_CLOSED || a->local_gathering_done)
+    return SANSRTC_ERR_INVALID_STATE;
+  if (a->n_stun_servers == SANSRTC_ICE_MAX_STUN_SERVERS) return SANSRTC_ERR_LIMIT;
+  unsigned s = a->n_stun_servers++;
+  a->stun_servers[s] = *server;
+  for (unsigned l = 0; l < a->n_locals; l++) start_gather(a, l, s, now);
   return ice_run(a, now);
 }
 
 int sansrtc_ice_agent_gathering_done(sansrtc_ice_agent *a, sansrtc_tstamp now) {
   if (a == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   if (a->state == SANSRTC_ICE_STATE_CLOSED) return SANSRTC_ERR_INVALID_STATE;
-  if (!a->local_gathering_done) {
-    a->local_gathering_done = 1;
-    emit_simple(a, SANSRTC_ICE_EVENT_GATHERING_DONE);
-  }
+  a->local_gathering_done = 1;
+  report_gathering_done(a);
   return ice_run(a, now);
 }
 
@@ -820,6 +903,13 @@ static uint32_t request_priority(const ice_cand *local) {
 }
 
 static void queue_request(sansrtc_ice_agent *a, const ice_txn *t) {
+  if (t->kind == TXN_GATHER) {
+    ice_out *o = queue_out(a, OUT_SERVER_REQUEST, &a->locals[t->pair].base,
+                           &a->stun_servers[t->server]);
+    memcpy(o->txid, t->txid, SANSRTC_STUN_TXID_SIZE);
+    a->stats.server_requests_sent++;
+    return;
+  }
   const ice_pair *p = &a->pairs[t->pair];
   const ice_cand *l = &a->locals[p->local];
   ice_out *o = queue_out(a, OUT_REQUEST, &l->base, &a->remotes[p->remote].addr);
@@ -831,9 +921,10 @@ static void queue_request(sansrtc_ice_agent *a, const ice_txn *t) {
   if (t->kind == TXN_CONSENT) a->stats.consent_requests_sent++;
 }
 
-/* Starts a new transaction on `pair` and queues its first request. */
-static int start_txn(sansrtc_ice_agent *a, unsigned pair, txn_kind kind,
-                     sansrtc_tstamp now) {
+/* Starts a new transaction on `pair` (for TXN_GATHER: from local candidate
+ * `pair` to STUN server `server`) and queues its first request. */
+static int begin_txn(sansrtc_ice_agent *a, unsigned pair, unsigned server,
+                     txn_kind kind, sansrtc_tstamp now) {
   ice_txn *t = NULL;
   for (unsigned i = 0; i < ICE_MAX_TXNS && t == NULL; i++)
     if (!a->txns[i].in_use) t = &a->txns[i];
@@ -845,13 +936,20 @@ static int start_txn(sansrtc_ice_agent *a, unsigned pair, txn_kind kind,
   t->kind = (uint8_t)kind;
   t->role = (uint8_t)a->role;
   t->pair = (uint16_t)pair;
+  t->server = (uint8_t)server;
   t->transmissions = 1;
   t->max_transmissions = kind == TXN_CONSENT ? ICE_CONSENT_TRANSMISSIONS
-                                             : a->cfg.check_max_transmissions;
-  t->rto = a->cfg.check_rto;
+                         : kind == TXN_GATHER ? ICE_GATHER_TRANSMISSIONS
+                                              : a->cfg.check_max_transmissions;
+  t->rto = kind == TXN_GATHER ? ICE_GATHER_RTO : a->cfg.check_rto;
   t->next_send = tadd(now, t->rto);
   queue_request(a, t);
   return SANSRTC_OK;
+}
+
+static int start_txn(sansrtc_ice_agent *a, unsigned pair, txn_kind kind,
+                     sansrtc_tstamp now) {
+  return begin_txn(a, pair, 0, kind, now);
 }
 
 static void trigger_check(sansrtc_ice_agent *a, unsigned pair) {
@@ -874,7 +972,7 @@ static void fail_pair(sansrtc_ice_agent *a, unsigned pair, const char *why) {
   /* A check that can no longer succeed cannot nominate either. */
   for (unsigned i = 0; i < ICE_MAX_TXNS; i++)
     if (a->txns[i].in_use && a->txns[i].pair == pair &&
-        a->txns[i].kind != TXN_CONSENT)
+        (a->txns[i].kind == TXN_CHECK || a->txns[i].kind == TXN_NOMINATION))
       a->txns[i].in_use = 0;
 }
 
@@ -885,11 +983,15 @@ static void run_transactions(sansrtc_ice_agent *a, sansrtc_tstamp now) {
     if (!t->in_use || t->next_send > now) continue;
     if (t->transmissions >= t->max_transmissions) {
       t->in_use = 0;
-      if (t->kind != TXN_CONSENT) fail_pair(a, t->pair, "no response");
+      if (t->kind == TXN_GATHER) gather_finished(a, t, "no response");
+      else if (t->kind != TXN_CONSENT) fail_pair(a, t->pair, "no response");
       continue;
     }
     t->transmissions++;
-    t->rto = tmin(t->rto * 2, a->cfg.check_rto_max);
+    t->rto = t->kind == TXN_GATHER
+                 ? (t->transmissions == t->max_transmissions ? ICE_GATHER_LAST_WAIT
+                                                             : t->rto * 2)
+                 : tmin(t->rto * 2, a->cfg.check_rto_max);
     t->next_send = tadd(now, t->rto);
     queue_request(a, t);
   }
@@ -1068,7 +1170,9 @@ static int checks_pending(const sansrtc_ice_agent *a) {
       return 1;
   }
   for (unsigned i = 0; i < ICE_MAX_TXNS; i++)
-    if (a->txns[i].in_use && a->txns[i].kind != TXN_CONSENT) return 1;
+    if (a->txns[i].in_use &&
+        (a->txns[i].kind == TXN_CHECK || a->txns[i].kind == TXN_NOMINATION))
+      return 1;
   return 0;
 }
 
@@ -1096,7 +1200,7 @@ static void update_state(sansrtc_ice_agent *a, sansrtc_tstamp now) {
     }
   }
   if (a->state == SANSRTC_ICE_STATE_CONNECTED && a->remote_end_of_candidates &&
-      a->local_gathering_done && !checks_pending(a))
+      a->gathering_reported && !checks_pending(a))
     set_state(a, SANSRTC_ICE_STATE_COMPLETED);
 }
 
@@ -1304,6 +1408,51 @@ static void pair_succeeded(sansrtc_ice_agent *a, unsigned idx,
     select_pair(a, idx, now);
 }
 
+/* A STUN server's answer: a server-reflexive candidate, unless it is one
+ * we already have (no NAT: the host candidate itself). */
+static int handle_server_response(sansrtc_ice_agent *a, ice_txn *t,
+                                  const sansrtc_stun_msg *m,
+                                  const sansrtc_addr *local,
+                                  const sansrtc_addr *remote, sansrtc_tstamp now) {
+  const ice_cand *base = &a->locals[t->pair];
+  if (!sansrtc_addr_equal(remote, &a->stun_servers[t->server]) ||
+      !sansrtc_addr_equal(local, &base->base)) {
+    a->stats.unmatched_responses++;
+    return SANSRTC_ERR_NOT_FOUND; /* not from where we asked: ignored */
+  }
+  ice_txn txn = *t;
+  t->in_use = 0;
+  a->stats.server_responses_received++;
+  const sansrtc_addr *mapped =
+      sansrtc_stun_has(m, SANSRTC_STUN_HAS_XOR_MAPPED_ADDRESS) ? &m->xor_mapped_address
+      : sansrtc_stun_has(m, SANSRTC_STUN_HAS_MAPPED_ADDRESS)   ? &m->mapped_address
+                                                               : NULL;
+  const char *why = "no mapped address";
+  if (m->klass == SANSRTC_STUN_ERROR) {
+    why = "error response";
+  } else if (mapped != NULL && mapped->family != base->addr.family) {
+    why = "mapped address of the other family";
+  } else if (mapped != NULL) {
+    int known = 0;
+    for (unsigned i = 0; i < a->n_locals; i++)
+      known |= sansrtc_addr_equal(&a->locals[i].addr, mapped);
+    why = known ? "mapped address already a candidate" : "server-reflexive candidate";
+    if (!known && a->state != SANSRTC_ICE_STATE_CLOSED) {
+      sansrtc_ice_candidate c;
+      memset(&c, 0, sizeof c);
+      c.component = 1;
+      c.transport = SANSRTC_ICE_TRANSPORT_UDP;
+      c.type = SANSRTC_ICE_CANDIDATE_SRFLX;
+      c.addr = *mapped;
+      c.related = base->base;
+      int rc = add_local(a, &c);
+      if (rc < 0) why = sansrtc_strerror(rc);
+    }
+  }
+  gather_finished(a, &txn, why);
+  return ice_run(a, now);
+}
+
 static int handle_response(sansrtc_ice_agent *a, const sansrtc_stun_msg *m,
                            const sansrtc_addr *local,
                            const sansrtc_addr *remote, sansrtc_tstamp now) {
@@ -1312,6 +1461,7 @@ static int handle_response(sansrtc_ice_agent *a, const sansrtc_stun_msg *m,
     a->stats.unmatched_responses++;
     return SANSRTC_ERR_NOT_FOUND;
   }
+  if (t->kind == TXN_GATHER) return handle_server_response(a, t, m, local, remote, now);
   if (sansrtc_stun_check_integrity(m, (const uint8_t *)a->remote_pwd,
                                    strlen(a->remote_pwd)) != SANSRTC_OK) {
     a->stats.rejected_integrity++;

@@ -60,7 +60,8 @@ struct sansrtc_pc {
   sansrtc_ice_agent *ice;
   sansrtc_ice_state ice_state;
   sansrtc_gathering_state gathering;
-  int local_done;
+  int local_done;    /* the caller said gathering is over */
+  int gathered;      /* ... and the agent's STUN servers are done too */
   sansrtc_ice_candidate *local_cands;
   size_t local_count, local_cap;
   char *pending_remote[MAX_PENDING_REMOTE_CANDIDATES];
@@ -401,6 +402,9 @@ static void on_ice_event(sansrtc_pc *pc, const sansrtc_ice_event *e) {
       pc->have_path = 1;
     break;
   case SANSRTC_ICE_EVENT_GATHERING_DONE:
+    pc->gathered = 1;
+    if (pc->have_local) set_gathering(pc, SANSRTC_GATHERING_COMPLETE);
+    break;
   case SANSRTC_ICE_EVENT_ROLE_CHANGE:
     break;
   }
@@ -659,13 +663,25 @@ int sansrtc_pc_add_local_candidate(sansrtc_pc *pc, const sansrtc_ice_candidate *
   return rc;
 }
 
+int sansrtc_pc_local_candidates_complete(const sansrtc_pc *pc) {
+  return pc != NULL && pc->gathered;
+}
+
+int sansrtc_pc_add_stun_server(sansrtc_pc *pc, const sansrtc_addr *server,
+                               sansrtc_tstamp now) {
+  if (pc == NULL || server == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (pc->closed || pc->local_done) return SANSRTC_ERR_INVALID_STATE;
+  int rc = sansrtc_ice_agent_add_stun_server(pc->ice, server, now);
+  pump(pc, now);
+  return rc;
+}
+
 int sansrtc_pc_end_of_local_candidates(sansrtc_pc *pc, sansrtc_tstamp now) {
   if (pc == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   if (pc->closed) return SANSRTC_ERR_INVALID_STATE;
   if (!pc->local_done) {
     pc->local_done = 1;
-    (void)sansrtc_ice_agent_gathering_done(pc->ice, now);
-    if (pc->have_local) set_gathering(pc, SANSRTC_GATHERING_COMPLETE);
+    (void)sansrtc_ice_agent_gathering_done(pc->ice, now); /* see GATHERING_DONE */
   }
   pump(pc, now);
   return SANSRTC_OK;
@@ -689,7 +705,7 @@ static void local_params(const sansrtc_pc *pc, jsep_local *l, const char *setup)
   l->max_message_size = pc->cfg.sctp.max_message_size;
   l->candidates = pc->local_cands;
   l->candidate_count = pc->local_count;
-  l->end_of_candidates = pc->local_done;
+  l->end_of_candidates = pc->gathered;
 }
 
 /* Writes `sdp` into the caller's buffer and frees it. */
@@ -773,8 +789,8 @@ static int begin_description(sansrtc_pc *pc, sansrtc_sdp_type type,
 static void start_gathering(sansrtc_pc *pc) {
   if (pc->have_local) return;
   pc->have_local = 1;
-  set_gathering(pc, pc->local_done ? SANSRTC_GATHERING_COMPLETE
-                                   : SANSRTC_GATHERING_GATHERING);
+  set_gathering(pc, pc->gathered ? SANSRTC_GATHERING_COMPLETE
+                                 : SANSRTC_GATHERING_GATHERING);
 }
 
 int sansrtc_pc_set_local_description(sansrtc_pc *pc, sansrtc_sdp_type type,

@@ -28,6 +28,8 @@
  *   --size B                  message size, default 65536
  *   --timeout S               give up after S seconds (default 60)
  *   --interfaces LIST         gather only on these interfaces ("lo")
+ *   --stun SERVERS            STUN servers for server-reflexive candidates
+ *                             ("host:port,...")
  *   --stats-json PATH         write timings and counters on exit
  *   --verbose                 library log on stderr
  *
@@ -54,6 +56,7 @@
 typedef struct options {
   int offer, trickle, unordered, echo, expect_echo, verbose;
   const char *label, *protocol, *send_file, *recv_file, *stats_json, *interfaces;
+  const char *stun;
   long max_retransmits, max_packet_life_time, negotiated_id, messages;
   size_t size;
   double timeout_s;
@@ -385,7 +388,7 @@ static int usage(void) {
           "  [--unordered] [--max-retransmits N] [--max-packet-life-time MS]\n"
           "  [--negotiated-id N] [--echo] [--send-file PATH] [--recv-file PATH]\n"
           "  [--messages N] [--expect-echo] [--size B] [--timeout S]\n"
-          "  [--interfaces LIST] [--stats-json PATH] [--verbose]\n");
+          "  [--interfaces LIST] [--stun SERVERS] [--stats-json PATH] [--verbose]\n");
   return 2;
 }
 
@@ -413,6 +416,7 @@ static int parse_options(options *o, int argc, char **argv) {
     else if (ARG("--recv-file")) o->recv_file = v;
     else if (ARG("--stats-json")) o->stats_json = v;
     else if (ARG("--interfaces")) o->interfaces = v;
+    else if (ARG("--stun")) o->stun = v;
     else if (ARG("--max-retransmits")) o->max_retransmits = atol(v);
     else if (ARG("--max-packet-life-time")) o->max_packet_life_time = atol(v);
     else if (ARG("--negotiated-id")) o->negotiated_id = atol(v);
@@ -460,6 +464,7 @@ static int create_peer(app *a) {
   sansrtc_peer_config cfg;
   sansrtc_peer_config_default(&cfg);
   cfg.interfaces = a->opt.interfaces;
+  cfg.stun_servers = a->opt.stun;
   if (a->opt.verbose) {
     cfg.log_fn = log_stderr;
     cfg.log_level = SANSRTC_LOG_DEBUG;

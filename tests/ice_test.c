@@ -54,6 +54,8 @@ typedef struct side {
   int selected_events;
   int role_events;
   int local_candidates;
+  int gathering_done_events;
+  sansrtc_tstamp gathering_done_at;
   sansrtc_ice_candidate cands[4];
   sansrtc_ice_event last_pair;
 } side;
@@ -68,6 +70,12 @@ typedef struct net {
   int blocked; /* drop everything */
   sansrtc_tstamp now;
   unsigned delivered;
+  /* A STUN server at `server` answers when server_on; with `nat` it maps
+   * every source to 203.0.113.1 and the source port + 1000. */
+  sansrtc_addr server;
+  int server_on, nat, server_error;
+  unsigned server_requests;
+  pkt last_server_request;
 } net;
 
 #ifdef DEBUG_LOG
@@ -140,6 +148,8 @@ static void record_event(net *n, int i, const sansrtc_ice_event *ev) {
     sd->local_candidates++;
     break;
   case SANSRTC_ICE_EVENT_GATHERING_DONE:
+    sd->gathering_done_events++;
+    sd->gathering_done_at = n->now;
     break;
   }
 }
@@ -178,6 +188,35 @@ static int owner_of(const net *n, const sansrtc_addr *a) {
   return -1;
 }
 
+/* The test's STUN server: a success (or 400 error) response carrying the
+ * request's source, NATed when asked, sent back after the link delay. */
+static void stun_server_answer(net *n, const pkt *req) {
+  sansrtc_stun_msg m;
+  n->server_requests++;
+  n->last_server_request = *req;
+  ck_assert_int_eq(sansrtc_stun_decode(&m, req->data, req->len), SANSRTC_OK);
+  ck_assert_int_eq(m.klass, SANSRTC_STUN_REQUEST);
+  ck_assert(!sansrtc_stun_has(&m, SANSRTC_STUN_HAS_USERNAME)); /* no credentials */
+  if (!n->server_on) return;
+  sansrtc_addr mapped = req->src;
+  if (n->nat) {
+    ck_assert_int_eq(sansrtc_addr_parse(&mapped, "203.0.113.1", (uint16_t)(req->src.port + 1000)),
+                     SANSRTC_OK);
+  }
+  pkt r;
+  sansrtc_stun_writer w;
+  sansrtc_stun_writer_init(&w, r.data, sizeof r.data, SANSRTC_STUN_BINDING,
+                           n->server_error ? SANSRTC_STUN_ERROR : SANSRTC_STUN_SUCCESS, m.txid);
+  if (n->server_error) sansrtc_stun_writer_add_error(&w, 400, "Bad Request");
+  else sansrtc_stun_writer_add_xor_addr(&w, SANSRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  sansrtc_stun_writer_add_fingerprint(&w);
+  ck_assert_int_eq(sansrtc_stun_writer_finish(&w, &r.len), SANSRTC_OK);
+  r.src = n->server;
+  r.dst = req->src;
+  r.at = n->now + n->delay;
+  net_send(n, &r);
+}
+
 /* Advances to the next event (a delivery or a deadline) no later than
  * `until`. Returns 0 when nothing is left to do before `until`. */
 static int net_step(net *n, sansrtc_tstamp until) {
@@ -201,7 +240,11 @@ static int net_step(net *n, sansrtc_tstamp until) {
   if (best < n->n) {
     pkt p = n->q[best];
     n->q[best] = n->q[--n->n];
-    int to = owner_of(n, &p.dst);
+    if (n->server.port != 0 && sansrtc_addr_equal(&p.dst, &n->server)) {
+      stun_server_answer(n, &p);
+      p.len = 0;
+    }
+    int to = p.len > 0 ? owner_of(n, &p.dst) : -1;
     if (to >= 0) {
       (void)sansrtc_ice_agent_handle_stun(n->s[to].agent, &p.dst, &p.src,
                                           p.data, p.len, n->now);
@@ -790,6 +833,165 @@ START_TEST(test_unmatched_response_and_closed_agent) {
 }
 END_TEST
 
+
+/* ---- STUN servers: server-reflexive candidates --------------------------- */
+
+/* One agent behind a NAT asks a STUN server: it gets a srflx candidate
+ * based on its host candidate, and gathering ends only then. */
+START_TEST(test_stun_server_gives_srflx_candidate) {
+  net n;
+  sansrtc_ice_config cfg;
+  net_init(&n, 40);
+  cfg_for(&cfg, &n.s[0], SANSRTC_ICE_CONTROLLING, 41);
+  net_create(&n, 0, &cfg);
+  ck_assert_int_eq(sansrtc_addr_parse(&n.server, "198.51.100.1", 3478), SANSRTC_OK);
+  n.server_on = n.nat = 1;
+  n.delay = 20 * MS;
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &n.server, n.now), SANSRTC_OK);
+  add_host(&n, 0, "10.0.0.1", 5000);
+  add_host(&n, 0, "fd00::1", 5002); /* other family: not sent to this server */
+  ck_assert_int_eq(sansrtc_ice_agent_gathering_done(n.s[0].agent, n.now), SANSRTC_OK);
+  net_drain(&n);
+  ck_assert_int_eq(n.s[0].gathering_done_events, 0); /* the server has not answered */
+  net_run_for(&n, 1 * SEC);
+  ck_assert_uint_eq(n.server_requests, 1);
+  ck_assert_int_eq(n.s[0].local_candidates, 3);
+  const sansrtc_ice_candidate *c = &n.s[0].cands[2];
+  ck_assert_int_eq(c->type, SANSRTC_ICE_CANDIDATE_SRFLX);
+  char text[SANSRTC_ADDR_STRLEN];
+  ck_assert_str_eq(sansrtc_addr_format(&c->addr, text, sizeof text), "203.0.113.1:6000");
+  ck_assert(sansrtc_addr_equal(&c->related, &n.s[0].addrs[0]));
+  ck_assert_uint_gt(n.s[0].cands[0].priority, c->priority); /* host before srflx */
+  ck_assert_int_eq(n.s[0].gathering_done_events, 1);
+  ck_assert_uint_eq(n.s[0].gathering_done_at, 40 * MS); /* one round trip */
+  sansrtc_ice_stats st;
+  sansrtc_ice_agent_stats(n.s[0].agent, &st);
+  ck_assert_uint_eq(st.server_requests_sent, 1);
+  ck_assert_uint_eq(st.server_responses_received, 1);
+  /* Later servers are refused: gathering is over. */
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &n.server, n.now),
+                   SANSRTC_ERR_INVALID_STATE);
+  net_free(&n);
+}
+END_TEST
+
+/* A server that never answers is asked 4 times (0, 200, 600, 1400 ms) and
+ * given up at 3 s; one that answers with an error or with the host address
+ * itself (no NAT) adds nothing. */
+START_TEST(test_stun_server_silent_error_or_no_nat) {
+  net n;
+  sansrtc_ice_config cfg;
+  net_init(&n, 42);
+  cfg_for(&cfg, &n.s[0], SANSRTC_ICE_CONTROLLING, 43);
+  net_create(&n, 0, &cfg);
+  ck_assert_int_eq(sansrtc_addr_parse(&n.server, "198.51.100.1", 3478), SANSRTC_OK);
+  n.server_on = _i != 0;
+  n.server_error = _i == 1;
+  n.nat = 0;
+  add_host(&n, 0, "10.0.0.1", 5000);
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &n.server, n.now), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_ice_agent_gathering_done(n.s[0].agent, n.now), SANSRTC_OK);
+  net_run_for(&n, 10 * SEC);
+  ck_assert_int_eq(n.s[0].local_candidates, 1); /* the host candidate only */
+  ck_assert_int_eq(n.s[0].gathering_done_events, 1);
+  if (_i == 0) {
+    ck_assert_uint_eq(n.server_requests, 4);
+    ck_assert_uint_eq(n.s[0].gathering_done_at, 3 * SEC);
+  } else {
+    ck_assert_uint_eq(n.server_requests, 1);
+    ck_assert_uint_eq(n.s[0].gathering_done_at, 2 * MS);
+  }
+  ck_assert_uint_eq(sansrtc_ice_agent_next_deadline(n.s[0].agent), SANSRTC_TSTAMP_NEVER);
+  net_free(&n);
+}
+END_TEST
+
+/* Forged server responses: from another address, to another local
+ * address, or without a mapped address, are ignored or add nothing. */
+START_TEST(test_stun_server_hostile_responses) {
+  net n;
+  sansrtc_ice_config cfg;
+  net_init(&n, 44);
+  cfg_for(&cfg, &n.s[0], SANSRTC_ICE_CONTROLLING, 45);
+  net_create(&n, 0, &cfg);
+  ck_assert_int_eq(sansrtc_addr_parse(&n.server, "198.51.100.1", 3478), SANSRTC_OK);
+  n.server_on = 0; /* the test answers by hand */
+  add_host(&n, 0, "10.0.0.1", 5000);
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &n.server, n.now), SANSRTC_OK);
+  net_run_for(&n, 1 * MS);
+  ck_assert_uint_eq(n.server_requests, 1);
+  sansrtc_stun_msg req;
+  ck_assert_int_eq(sansrtc_stun_decode(&req, n.last_server_request.data,
+                                       n.last_server_request.len), SANSRTC_OK);
+  uint8_t buf[256];
+  size_t len;
+  sansrtc_addr mapped, elsewhere;
+  ck_assert_int_eq(sansrtc_addr_parse(&mapped, "203.0.113.9", 7000), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_addr_parse(&elsewhere, "198.51.100.66", 3478), SANSRTC_OK);
+  sansrtc_stun_writer w;
+  sansrtc_stun_writer_init(&w, buf, sizeof buf, SANSRTC_STUN_BINDING, SANSRTC_STUN_SUCCESS, req.txid);
+  sansrtc_stun_writer_add_xor_addr(&w, SANSRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  ck_assert_int_eq(sansrtc_stun_writer_finish(&w, &len), SANSRTC_OK);
+  /* From the wrong address, and to the wrong local address: ignored. */
+  ck_assert_int_eq(sansrtc_ice_agent_handle_stun(n.s[0].agent, &n.s[0].addrs[0], &elsewhere,
+                                                 buf, len, n.now), SANSRTC_ERR_NOT_FOUND);
+  ck_assert_int_eq(sansrtc_ice_agent_handle_stun(n.s[0].agent, &mapped, &n.server,
+                                                 buf, len, n.now), SANSRTC_ERR_NOT_FOUND);
+  net_drain(&n);
+  ck_assert_int_eq(n.s[0].local_candidates, 1);
+  /* The genuine one, twice: one candidate. */
+  ck_assert_int_eq(sansrtc_ice_agent_handle_stun(n.s[0].agent, &n.s[0].addrs[0], &n.server,
+                                                 buf, len, n.now), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_ice_agent_handle_stun(n.s[0].agent, &n.s[0].addrs[0], &n.server,
+                                                 buf, len, n.now), SANSRTC_ERR_NOT_FOUND);
+  net_drain(&n);
+  ck_assert_int_eq(n.s[0].local_candidates, 2);
+  /* Arguments and the server limit. */
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(NULL, &n.server, 0), SANSRTC_ERR_INVALID_ARGUMENT);
+  sansrtc_addr zero;
+  memset(&zero, 0, sizeof zero);
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &zero, 0),
+                   SANSRTC_ERR_INVALID_ARGUMENT);
+  for (int k = 1; k < SANSRTC_ICE_MAX_STUN_SERVERS; k++)
+    ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &elsewhere, n.now), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[0].agent, &elsewhere, n.now),
+                   SANSRTC_ERR_LIMIT);
+  net_free(&n);
+}
+END_TEST
+
+/* Both sides behind "NATs" learn srflx candidates and signal them with the
+ * host ones; the connection comes up (on the host pair: the srflx
+ * addresses lead nowhere in this network) and completes. */
+START_TEST(test_connect_with_srflx_candidates_signalled) {
+  net n;
+  sansrtc_ice_config c0, c1;
+  net_init(&n, 46);
+  cfg_for(&c0, &n.s[0], SANSRTC_ICE_CONTROLLING, 47);
+  cfg_for(&c1, &n.s[1], SANSRTC_ICE_CONTROLLED, 48);
+  net_create(&n, 0, &c0);
+  net_create(&n, 1, &c1);
+  ck_assert_int_eq(sansrtc_addr_parse(&n.server, "198.51.100.1", 3478), SANSRTC_OK);
+  n.server_on = n.nat = 1;
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(sansrtc_ice_agent_add_stun_server(n.s[i].agent, &n.server, n.now), SANSRTC_OK);
+  add_host(&n, 0, "10.0.0.1", 5000);
+  add_host(&n, 1, "10.0.0.2", 6000);
+  net_run_for(&n, 100 * MS);
+  ck_assert_int_eq(n.s[0].local_candidates, 2);
+  ck_assert_int_eq(n.s[1].local_candidates, 2);
+  signal_to_peer(&n, 0, 1);
+  signal_to_peer(&n, 1, 1);
+  finish_signaling(&n);
+  ck_assert(net_run_until_connected(&n, 5 * SEC));
+  assert_same_pair(&n);
+  net_run_for(&n, 2 * SEC);
+  ck_assert_int_eq(n.s[0].state, SANSRTC_ICE_STATE_COMPLETED);
+  ck_assert_int_eq(n.s[0].gathering_done_events, 1);
+  net_free(&n);
+}
+END_TEST
+
 START_TEST(test_poll_transmit_small_buffer_keeps_datagram) {
   net n;
   setup_pair(&n, 18);
@@ -860,6 +1062,10 @@ Suite *ice_suite(void) {
   tcase_add_test(hostile, test_binding_response_contents);
   tcase_add_test(hostile, test_hostile_datagrams_never_crash);
   tcase_add_test(hostile, test_unmatched_response_and_closed_agent);
+  tcase_add_test(hostile, test_stun_server_gives_srflx_candidate);
+  tcase_add_loop_test(hostile, test_stun_server_silent_error_or_no_nat, 0, 3);
+  tcase_add_test(hostile, test_stun_server_hostile_responses);
+  tcase_add_test(hostile, test_connect_with_srflx_candidates_signalled);
   suite_add_tcase(s, hostile);
   return s;
 }

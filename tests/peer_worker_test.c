@@ -5,6 +5,13 @@
  * hanging; nothing asserts on how fast anything is.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +19,7 @@
 #include <time.h>
 
 #include <sansrtc/sansrtc.h>
+#include <sansrtc/stun.h>
 
 #include "suites.h"
 #include "test_clock.h"
@@ -636,6 +644,145 @@ START_TEST(test_create_connect_destroy_cycles) {
 }
 END_TEST
 
+
+/* ---- STUN servers, with a real coturn --------------------------------------- */
+
+extern char **environ;
+
+/* A free UDP port on 127.0.0.1 (free a moment ago). */
+static uint16_t free_udp_port(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* Does a STUN server answer a Binding request on 127.0.0.1:port? */
+static int stun_answers(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  uint8_t req[64], resp[512], txid[12] = {1, 2, 3};
+  size_t len;
+  sansrtc_stun_writer w;
+  sansrtc_stun_writer_init(&w, req, sizeof req, SANSRTC_STUN_BINDING, SANSRTC_STUN_REQUEST, txid);
+  ck_assert_int_eq(sansrtc_stun_writer_finish(&w, &len), SANSRTC_OK);
+  struct timeval tv = {0, 100000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int ok = sendto(fd, req, len, 0, (struct sockaddr *)&a, sizeof a) == (ssize_t)len &&
+           recv(fd, resp, sizeof resp, 0) > 20;
+  close(fd);
+  return ok;
+}
+
+/* Starts coturn as a plain STUN server on 127.0.0.1:port. */
+static pid_t start_coturn(uint16_t port) {
+  char listen[32];
+  snprintf(listen, sizeof listen, "--listening-port=%u", port);
+  char *argv[] = {"turnserver", "-n", "--stun-only", "--no-cli", "--no-tls", "--no-dtls",
+                  "--listening-ip=127.0.0.1", listen, "--log-file=/dev/null",
+                  "--pidfile=/dev/null", "--no-stdout-log", NULL};
+  pid_t pid;
+  posix_spawn_file_actions_t quiet; /* coturn talks on stdout and stderr */
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  int rc = posix_spawnp(&pid, "turnserver", &quiet, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  ck_assert_msg(rc == 0, "coturn (turnserver) is needed: make deps");
+  for (int i = 0; i < 100 && !stun_answers(port); i++) {
+    struct timespec t = {0, 50 * 1000 * 1000};
+    nanosleep(&t, NULL);
+  }
+  return pid;
+}
+
+static void stop_coturn(pid_t pid) {
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+}
+
+typedef struct log_watch {
+  pthread_mutex_t lock;
+  const char *want;
+  int seen;
+} log_watch;
+
+static void watch_log(void *user, sansrtc_log_level level, const char *msg) {
+  log_watch *w = user;
+  (void)level;
+  pthread_mutex_lock(&w->lock);
+  if (strstr(msg, w->want) != NULL) w->seen++;
+  pthread_mutex_unlock(&w->lock);
+}
+
+static int log_seen(log_watch *w) {
+  pthread_mutex_lock(&w->lock);
+  int n = w->seen;
+  pthread_mutex_unlock(&w->lock);
+  return n;
+}
+
+/* With coturn as STUN server, the offer waits for its answer: on loopback
+ * the mapped address is the host candidate itself, so no srflx candidate
+ * is added; the connection then works as ever. With a server that does
+ * not answer, the offer comes after the requests are given up. */
+START_TEST(test_stun_servers) {
+  uint16_t port = free_udp_port();
+  pid_t coturn = _i == 0 ? start_coturn(port) : 0;
+  if (_i == 0) ck_assert_msg(stun_answers(port), "coturn did not start");
+  log_watch w = {PTHREAD_MUTEX_INITIALIZER,
+                 _i == 0 ? "mapped address already a candidate" : "no response", 0};
+  sansrtc_peer_config cfg;
+  sansrtc_peer_config_default(&cfg);
+  char servers[64];
+  snprintf(servers, sizeof servers, "stun:127.0.0.1:%u", port);
+  cfg.stun_servers = servers;
+  cfg.ipv6 = 0;
+  cfg.log_fn = watch_log;
+  cfg.log_user_data = &w;
+  cfg.log_level = SANSRTC_LOG_INFO;
+  sansrtc_peer *a = make_peer_with(&cfg), *b = make_peer();
+  uint32_t cha, chb;
+  ck_assert_int_eq(sansrtc_peer_create_channel(a, "stun", NULL, &cha), SANSRTC_OK);
+  char *offer;
+  ck_assert_int_eq(sansrtc_peer_create_offer(a, &offer), SANSRTC_OK);
+  ck_assert_int_eq(log_seen(&w), 1); /* the server's answer (or its absence) came first */
+  ck_assert_ptr_nonnull(strstr(offer, "a=end-of-candidates"));
+  ck_assert_ptr_null(strstr(offer, "typ srflx"));
+  free(offer);
+  sansrtc_peer_destroy(a);
+  a = make_peer_with(&cfg);
+  connect_pair(a, b, NULL, &cha, &chb);
+  echo_args e;
+  pthread_t t;
+  echo_start(&e, &t, b);
+  exchange(a, cha, 20, 1, 1);
+  echo_stop(&e, t);
+  sansrtc_peer_destroy(a);
+  sansrtc_peer_destroy(b);
+  if (coturn > 0) stop_coturn(coturn);
+  /* Malformed lists are refused by create. */
+  static const char *const bad[] = {"[::1", "127.0.0.1:99999", "127.0.0.1:", "h:1x",
+                                    "stun:[::1]x", ",127.0.0.1"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    cfg.stun_servers = bad[k];
+    sansrtc_peer *p = NULL;
+    cfg.interfaces = "lo";
+    ck_assert_int_eq(sansrtc_peer_create(&p, &cfg), SANSRTC_ERR_INVALID_ARGUMENT);
+  }
+}
+END_TEST
+
 Suite *peer_worker_suite(void) {
   Suite *s = suite_create("peer_worker");
   /* Calls, states and teardown without traffic: also run under helgrind,
@@ -661,6 +808,7 @@ Suite *peer_worker_suite(void) {
   tcase_add_loop_test(tc, test_destroy_in_every_state, 2, 6);
   tcase_add_test(tc, test_fifty_peers);
   tcase_add_test(tc, test_create_connect_destroy_cycles);
+  tcase_add_loop_test(tc, test_stun_servers, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

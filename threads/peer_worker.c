@@ -125,8 +125,12 @@ struct sansrtc_peer {
   sansrtc_signaling_state signaling;
   int closed; /* the core was closed */
 
+  char *stun_servers;
+
   /* Worker only. */
   int stop;
+  peer_call *deferred[8];      /* offers/answers waiting for gathering */
+  size_t ndeferred;
   int in_callback;             /* inside cfg.event_fn */
   peer_call *close_call;       /* a close waiting for channels */
   sansrtc_tstamp close_deadline;
@@ -384,6 +388,26 @@ static int start_close(sansrtc_peer *p, peer_call *c, sansrtc_tstamp now) {
   return 1; /* answered later */
 }
 
+/* Runs the descriptions that waited, once gathering is over (or the
+ * connection closed, which they then report). */
+static void run_deferred(sansrtc_peer *p, sansrtc_tstamp now, int refuse) {
+  if (p->ndeferred == 0 ||
+      (!refuse && !sansrtc_pc_local_candidates_complete(p->pc) &&
+       sansrtc_pc_signaling_state(p->pc) != SANSRTC_SIGNALING_CLOSED))
+    return;
+  size_t n = p->ndeferred;
+  p->ndeferred = 0;
+  for (size_t i = 0; i < n; i++) {
+    peer_call *c = p->deferred[i];
+    if (refuse) finish_call(p, c, SANSRTC_ERR_INVALID_STATE);
+    else
+      finish_call(p, c, make_local_description(p, c->type == CALL_CREATE_OFFER
+                                                       ? SANSRTC_SDP_OFFER
+                                                       : SANSRTC_SDP_ANSWER,
+                                               &c->sdp, now));
+  }
+}
+
 static void close_when_due(sansrtc_peer *p, sansrtc_tstamp now) {
   if (p->close_call == NULL) return;
   pthread_mutex_lock(&p->lock);
@@ -394,9 +418,24 @@ static void close_when_due(sansrtc_peer *p, sansrtc_tstamp now) {
     close_now(p, now);
 }
 
-/* Runs a call; returns 1 when it will be answered later (close). */
+/* Offers and answers list every candidate: while STUN servers are still
+ * being asked (up to 3 s), they wait; from the callback they cannot. */
+static int defer_description(sansrtc_peer *p, peer_call *c) {
+  if (p->in_callback || sansrtc_pc_local_candidates_complete(p->pc) ||
+      p->ndeferred == sizeof p->deferred / sizeof p->deferred[0] ||
+      sansrtc_pc_signaling_state(p->pc) == SANSRTC_SIGNALING_CLOSED)
+    return 0;
+  p->deferred[p->ndeferred++] = c;
+  return 1;
+}
+
+/* Runs a call; returns 1 when it will be answered later (close, or a
+ * description waiting for gathering). */
 static int run_call(sansrtc_peer *p, peer_call *c, sansrtc_tstamp now) {
   int rc;
+  if ((c->type == CALL_CREATE_OFFER || c->type == CALL_CREATE_ANSWER) &&
+      defer_description(p, c))
+    return 1;
   switch (c->type) {
   case CALL_CREATE_OFFER:
     rc = make_local_description(p, SANSRTC_SDP_OFFER, &c->sdp, now);
@@ -507,6 +546,8 @@ static void *worker_main(void *arg) {
     fds[i + 1].events = POLLIN;
   }
   sansrtc_tstamp now = monotonic_now();
+  flush_transmit(p); /* what create queued (STUN server requests) */
+  drain_events(p);
   while (!p->stop) {
     sansrtc_tstamp deadline = sansrtc_pc_next_deadline(p->pc);
     if (p->close_call != NULL && p->close_deadline < deadline)
@@ -522,6 +563,7 @@ static void *worker_main(void *arg) {
     if (n > 0 && (fds[0].revents & POLLIN)) drain_commands(p, now);
     if (sansrtc_pc_next_deadline(p->pc) <= now) (void)sansrtc_pc_handle_timeout(p->pc, now);
     close_when_due(p, now);
+    run_deferred(p, now, 0);
     flush_transmit(p);
     drain_events(p);
     refresh_channels(p);
@@ -564,8 +606,20 @@ static int create_core(sansrtc_peer *p) {
 static int gather(sansrtc_peer *p) {
   udp_gather_config g = {p->cfg.port_min, p->cfg.port_max, p->cfg.ipv4,
                          p->cfg.ipv6, p->interfaces, p->cfg.include_loopback};
-  int rc = udp_gather(&g, p->socks, UDP_MAX_SOCKETS, &p->nsocks, &p->log);
+  sansrtc_addr servers[SANSRTC_ICE_MAX_STUN_SERVERS];
+  size_t nservers = 0;
+  int rc = udp_resolve_servers(p->stun_servers, p->cfg.ipv4, p->cfg.ipv6, servers,
+                               SANSRTC_ICE_MAX_STUN_SERVERS, &nservers);
+  if (rc != SANSRTC_OK) {
+    sansrtc_log(&p->log, SANSRTC_LOG_ERROR, "peer: bad STUN server list \"%s\": %s",
+                p->stun_servers, sansrtc_strerror(rc));
+    return rc;
+  }
   sansrtc_tstamp now = monotonic_now();
+  for (size_t i = 0; i < nservers && rc == SANSRTC_OK; i++)
+    rc = sansrtc_pc_add_stun_server(p->pc, &servers[i], now);
+  if (rc == SANSRTC_OK)
+    rc = udp_gather(&g, p->socks, UDP_MAX_SOCKETS, &p->nsocks, &p->log);
   for (size_t i = 0; rc == SANSRTC_OK && i < p->nsocks; i++) {
     sansrtc_ice_candidate c;
     memset(&c, 0, sizeof c);
@@ -635,7 +689,10 @@ int sansrtc_peer_create(sansrtc_peer **out, const sansrtc_peer_config *cfg) {
   int rc = SANSRTC_OK;
   if (cfg->interfaces != NULL && (p->interfaces = strdup(cfg->interfaces)) == NULL)
     rc = SANSRTC_ERR_NOMEM;
+  if (cfg->stun_servers != NULL && (p->stun_servers = strdup(cfg->stun_servers)) == NULL)
+    rc = SANSRTC_ERR_NOMEM;
   p->cfg.interfaces = p->interfaces;
+  p->cfg.stun_servers = p->stun_servers;
   p->msg_cap = cfg->max_message_size;
   if (rc == SANSRTC_OK && (p->msg_buf = malloc(p->msg_cap)) == NULL)
     rc = SANSRTC_ERR_NOMEM;
@@ -688,6 +745,7 @@ void sansrtc_peer_destroy(sansrtc_peer *p) {
   if (p->have_commands) {
     mailbox_close(&p->commands);
     if (p->close_call != NULL) finish_call(p, p->close_call, SANSRTC_OK);
+    run_deferred(p, 0, 1);
     refuse_queued_calls(p);
   }
   /* The core goes before the mailboxes: SCTP may call wake_worker until
@@ -701,6 +759,7 @@ void sansrtc_peer_destroy(sansrtc_peer *p) {
   free(p->chans);
   free(p->msg_buf);
   free(p->interfaces);
+  free(p->stun_servers);
   free(p);
 }
 

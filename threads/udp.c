@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <netdb.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -166,6 +168,68 @@ int udp_gather(const udp_gather_config *cfg, udp_socket *out, size_t cap,
     return rc;
   }
   return *count > 0 ? SANSRTC_OK : SANSRTC_ERR_NOT_FOUND;
+}
+
+/* Splits one "host[:port]" entry into host and port text. */
+static int split_server(const char *entry, size_t len, char *host, size_t hcap,
+                        char *port, size_t pcap) {
+  if (len >= 5 && strncmp(entry, "stun:", 5) == 0) {
+    entry += 5;
+    len -= 5;
+  }
+  const char *end = entry + len, *colon = NULL;
+  if (len > 0 && entry[0] == '[') { /* [v6]:port */
+    const char *close = memchr(entry, ']', len);
+    if (close == NULL) return -1;
+    if (close + 1 < end && close[1] != ':') return -1;
+    colon = close + 1 < end ? close + 1 : NULL;
+    entry++;
+    len = (size_t)(close - entry);
+  } else {
+    const char *c = memchr(entry, ':', len);
+    if (c != NULL && memchr(c + 1, ':', (size_t)(end - c - 1)) == NULL) { /* one colon */
+      colon = c;
+      len = (size_t)(c - entry);
+    }
+  }
+  size_t plen = colon != NULL ? (size_t)(end - colon - 1) : 4;
+  if (len == 0 || len >= hcap || plen == 0 || plen >= pcap) return -1;
+  memcpy(host, entry, len);
+  host[len] = '\0';
+  memcpy(port, colon != NULL ? colon + 1 : "3478", plen);
+  port[plen] = '\0';
+  for (size_t i = 0; i < plen; i++)
+    if (port[i] < '0' || port[i] > '9') return -1;
+  return atoi(port) > 0 && atoi(port) < 65536 ? 0 : -1;
+}
+
+int udp_resolve_servers(const char *list, int ipv4, int ipv6, sansrtc_addr *out,
+                        size_t cap, size_t *count) {
+  *count = 0;
+  if (list == NULL) return SANSRTC_OK;
+  for (const char *p = list; *p != '\0';) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+    char host[256], port[8];
+    if (split_server(p, len, host, sizeof host, port, sizeof port) != 0)
+      return SANSRTC_ERR_INVALID_ARGUMENT;
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = ipv4 && !ipv6 ? AF_INET : ipv6 && !ipv4 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0) return SANSRTC_ERR_NOT_FOUND;
+    for (const struct addrinfo *ai = res; ai != NULL && *count < cap; ai = ai->ai_next) {
+      sansrtc_addr a;
+      if (!from_sockaddr(ai->ai_addr, &a)) continue;
+      int dup = 0;
+      for (size_t i = 0; i < *count; i++) dup |= sansrtc_addr_equal(&out[i], &a);
+      if (!dup) out[(*count)++] = a;
+    }
+    freeaddrinfo(res);
+    if (comma == NULL) break;
+    p = comma + 1;
+  }
+  return SANSRTC_OK;
 }
 
 void udp_close_all(udp_socket *s, size_t count) {

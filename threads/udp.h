@@ -46,6 +46,16 @@ typedef struct udp_gather_config {
 int udp_gather(const udp_gather_config *cfg, udp_socket *out, size_t cap,
                size_t *count, const sansrtc_logger *log);
 
+/*
+ * Resolves a comma-separated list of STUN servers ("host", "host:port",
+ * "[v6]:port", optionally prefixed "stun:"; port 3478 by default) into at
+ * most `cap` addresses of the allowed families (getaddrinfo: names may
+ * block on DNS). Returns SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT (bad
+ * syntax) or SANSRTC_ERR_NOT_FOUND (a name that does not resolve).
+ */
+int udp_resolve_servers(const char *list, int ipv4, int ipv6, sansrtc_addr *out,
+                        size_t cap, size_t *count);
+
 /* Closes every socket of the set. */
 void udp_close_all(udp_socket *s, size_t count);
 

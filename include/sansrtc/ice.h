@@ -243,9 +243,31 @@ SANSRTC_API int sansrtc_ice_agent_add_local_candidate(
     sansrtc_ice_agent *agent, const sansrtc_ice_candidate *cand,
     sansrtc_tstamp now);
 
-/* Tells the agent local gathering is complete (emits
- * SANSRTC_ICE_EVENT_GATHERING_DONE). Returns SANSRTC_OK or
- * SANSRTC_ERR_INVALID_STATE when closed. */
+#define SANSRTC_ICE_MAX_STUN_SERVERS 4
+
+/*
+ * Adds a STUN server (RFC 8489) to learn server-reflexive candidates from:
+ * from every host candidate of the server's address family, added before
+ * or after, the agent sends a Binding request (sent at 0, 200, 600 and
+ * 1400 ms, given up at 3 s; no credentials). A success response whose
+ * (XOR-)MAPPED-ADDRESS is not already a local candidate becomes a srflx
+ * candidate with the host candidate as its base, reported like any other
+ * (SANSRTC_ICE_EVENT_LOCAL_CANDIDATE). Responses must come from the
+ * server's address to the host candidate's; others are ignored. Gathering
+ * is done (SANSRTC_ICE_EVENT_GATHERING_DONE) only when the caller has said
+ * so and every server has answered or been given up.
+ * Returns SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT (not a numeric IPv4/IPv6
+ * address with a port), SANSRTC_ERR_LIMIT (SANSRTC_ICE_MAX_STUN_SERVERS)
+ * or SANSRTC_ERR_INVALID_STATE (closed, or after gathering_done).
+ */
+SANSRTC_API int sansrtc_ice_agent_add_stun_server(sansrtc_ice_agent *agent,
+                                                  const sansrtc_addr *server,
+                                                  sansrtc_tstamp now);
+
+/* Tells the agent local gathering is complete. It emits
+ * SANSRTC_ICE_EVENT_GATHERING_DONE then, or when the last STUN server
+ * transaction ends. Returns SANSRTC_OK or SANSRTC_ERR_INVALID_STATE when
+ * closed. */
 SANSRTC_API int sansrtc_ice_agent_gathering_done(sansrtc_ice_agent *agent,
                                                  sansrtc_tstamp now);
 
@@ -363,6 +385,8 @@ typedef struct sansrtc_ice_stats {
   uint64_t prflx_remote_learned;
   uint64_t pairs_failed;
   uint64_t consent_requests_sent;
+  uint64_t server_requests_sent;     /* to STUN servers, with resends */
+  uint64_t server_responses_received;
 } sansrtc_ice_stats;
 
 /* Copies the counters into *stats. */

@@ -194,9 +194,29 @@ SANSRTC_API int sansrtc_pc_add_local_candidate(sansrtc_pc *pc,
                                                const sansrtc_ice_candidate *c,
                                                sansrtc_tstamp now);
 
-/* Local gathering is complete: gathering state "complete" (once a local
- * description is set) and a=end-of-candidates in later descriptions.
- * Returns SANSRTC_OK or SANSRTC_ERR_INVALID_STATE (closed). */
+/*
+ * A STUN server (numeric address) to learn server-reflexive candidates
+ * from (see sansrtc_ice_agent_add_stun_server): each one learnt is added
+ * and reported as a LOCAL_CANDIDATE event. Call before
+ * end_of_local_candidates. Returns SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT,
+ * SANSRTC_ERR_LIMIT or SANSRTC_ERR_INVALID_STATE (closed, or after
+ * end_of_local_candidates).
+ */
+SANSRTC_API int sansrtc_pc_add_stun_server(sansrtc_pc *pc,
+                                           const sansrtc_addr *server,
+                                           sansrtc_tstamp now);
+
+/* 1 once every local candidate is known (end_of_local_candidates was
+ * called and every STUN server answered or was given up), whether or not
+ * a local description is set yet; 0 before. A description created then
+ * lists every candidate and a=end-of-candidates. */
+SANSRTC_API int sansrtc_pc_local_candidates_complete(const sansrtc_pc *pc);
+
+/* The caller has no more local candidates. Gathering is complete (state
+ * "complete" once a local description is set, a=end-of-candidates in
+ * later descriptions) when, in addition, every STUN server has answered
+ * or been given up (up to 3 s). Returns SANSRTC_OK or
+ * SANSRTC_ERR_INVALID_STATE (closed). */
 SANSRTC_API int sansrtc_pc_end_of_local_candidates(sansrtc_pc *pc,
                                                    sansrtc_tstamp now);
 

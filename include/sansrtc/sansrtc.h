@@ -90,6 +90,13 @@ typedef struct sansrtc_peer_config {
   /* Loopback addresses are gathered when this is set, or when listed in
    * `interfaces`, or when the machine has no other usable address. */
   int include_loopback;
+  /* STUN servers to learn server-reflexive candidates from (a NAT's
+   * public address): a comma-separated list of "host", "host:port" or
+   * "[v6]:port", "stun:" prefix allowed, port 3478 by default; at most 4
+   * addresses are used. Names are resolved by sansrtc_peer_create (which
+   * may then block on DNS). NULL (the default): host candidates only.
+   * TURN servers are not supported yet. */
+  const char *stun_servers;
   /* The DTLS certificate (the peer keeps a reference); NULL generates an
    * ECDSA P-256 one. */
   const sansrtc_dtls_cert *cert;
@@ -119,13 +126,15 @@ typedef struct sansrtc_peer_config {
 SANSRTC_API void sansrtc_peer_config_default(sansrtc_peer_config *cfg);
 
 /*
- * Creates a peer: binds its sockets, gathers host candidates (already
- * included in its first description, so no trickling is needed), and
- * starts its worker thread. Signaling state stable, nothing connected.
+ * Creates a peer: binds its sockets, gathers host candidates, starts
+ * asking the STUN servers, and starts its worker thread. Its first
+ * description lists every candidate, so no trickling is needed. Signaling state stable, nothing connected.
  * `cfg` may be NULL for the defaults; it is copied.
- * Returns SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT, SANSRTC_ERR_NOMEM,
+ * Returns SANSRTC_OK, SANSRTC_ERR_INVALID_ARGUMENT (including a malformed
+ * STUN server list), SANSRTC_ERR_NOMEM,
  * SANSRTC_ERR_CRYPTO, SANSRTC_ERR_NOT_FOUND (no usable address on the
- * allowed interfaces) or SANSRTC_ERR_SYSTEM (a socket, port range,
+ * allowed interfaces, or a STUN server name that does not resolve) or
+ * SANSRTC_ERR_SYSTEM (a socket, port range,
  * eventfd or the thread could not be had; errno tells which).
  */
 SANSRTC_API int sansrtc_peer_create(sansrtc_peer **out,
@@ -144,8 +153,12 @@ SANSRTC_API void sansrtc_peer_destroy(sansrtc_peer *peer);
  * Creates an offer and applies it as the local description (JSEP
  * createOffer + setLocalDescription in one step). *sdp gets the SDP text
  * (malloc'd, NUL-terminated; free() it), with every candidate gathered and
- * a=end-of-candidates. Returns SANSRTC_OK or the codes of
- * sansrtc_pc_create_offer / sansrtc_pc_set_local_description.
+ * a=end-of-candidates: with STUN servers configured the call first waits
+ * until they have answered or been given up (at most about 3 s; from the
+ * event callback it does not wait, and the text may lack the
+ * server-reflexive candidates, which then come as LOCAL_CANDIDATE events).
+ * Returns SANSRTC_OK or the codes of sansrtc_pc_create_offer /
+ * sansrtc_pc_set_local_description.
  */
 SANSRTC_API int sansrtc_peer_create_offer(sansrtc_peer *peer, char **sdp);
 
