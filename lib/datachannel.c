@@ -532,8 +532,9 @@ static void on_sctp_event(sansrtc_datachannels *set,
     for (unsigned i = 0; i < set->cfg.max_channels; i++) {
       dc_channel *c = &set->ch[i];
       if (c->state == DC_FREE) continue;
-      if (c->state != DC_CLOSING) { /* not closed by anyone: a failure */
-        (void)emit(set, SANSRTC_DC_EVENT_ERROR, c->id, 0, NULL, 0);
+      if (c->state != DC_CLOSING) { /* not closed by anyone */
+        if (!ev->graceful) /* aborted or lost: a failure */
+          (void)emit(set, SANSRTC_DC_EVENT_ERROR, c->id, 0, NULL, 0);
         (void)emit(set, SANSRTC_DC_EVENT_CLOSING, c->id, 0, NULL, 0);
       }
       c->reset_in = c->reset_out = 1;

@@ -46,6 +46,7 @@ struct sansrtc_pc {
   sansrtc_logger log;
   sansrtc_dtls_cert *cert;
   int closing, closed;
+  int shutting_down; /* sansrtc_pc_shutdown: closes when SCTP has */
 
   /* Signaling. */
   sansrtc_signaling_state signaling;
@@ -524,6 +525,9 @@ static void pump(sansrtc_pc *pc, sansrtc_tstamp now) {
     pump_dtls_down(pc);
   }
   update_state(pc);
+  /* A graceful shutdown ends when the association has. */
+  if (pc->shutting_down && !pc->closed && !sansrtc_sctp_is_connected(pc->sctp))
+    sansrtc_pc_close(pc, now);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1149,6 +1153,18 @@ int sansrtc_pc_selected_pair(const sansrtc_pc *pc, sansrtc_addr *local,
   if (pc == NULL || local == NULL || remote == NULL)
     return SANSRTC_ERR_INVALID_ARGUMENT;
   return sansrtc_ice_agent_selected_pair(pc->ice, local, remote);
+}
+
+void sansrtc_pc_shutdown(sansrtc_pc *pc, sansrtc_tstamp now) {
+  if (pc == NULL || pc->closed || pc->shutting_down) return;
+  pc->closing = 1; /* channel failures from here on are ours */
+  pc->shutting_down = 1;
+  if (pc->sctp != NULL) {
+    (void)sansrtc_sctp_shutdown(pc->sctp, now);
+    pump_sctp(pc);
+    pump_dtls_down(pc);
+  }
+  pump(pc, now); /* closes at once when there is no association */
 }
 
 void sansrtc_pc_close(sansrtc_pc *pc, sansrtc_tstamp now) {

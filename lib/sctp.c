@@ -107,6 +107,7 @@ static void on_assoc_change(sansrtc_sctp *s, const struct sctp_assoc_change *c) 
     s->closed = 1;
     s->connected = 0;
     ev.type = SANSRTC_SCTP_EVENT_CLOSED;
+    ev.graceful = c->sac_state == SCTP_SHUTDOWN_COMP;
     push_event(s, &ev);
   }
 }

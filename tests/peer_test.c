@@ -665,6 +665,48 @@ START_TEST(test_connect_and_deliver_under_loss) {
 }
 END_TEST
 
+/* Graceful shutdown: data handed to SCTP is delivered and acknowledged,
+ * SCTP closes with SHUTDOWN (the peer's channels close without an error,
+ * unlike after an ABORT), then DTLS close_notify; the connection is not
+ * closed before SCTP is done. Without an association it closes at once. */
+START_TEST(test_graceful_shutdown) {
+  world w;
+  world_init(&w);
+  w.rng = 7;
+  w.loss_pct = _i == 1 ? 10 : 0;
+  sansrtc_dc_init init;
+  sansrtc_dc_init_default(&init);
+  uint32_t ch;
+  ck_assert_int_eq(sansrtc_pc_create_data_channel(w.s[0].pc, &init, &ch), SANSRTC_OK);
+  add_host_candidate(&w, 0);
+  add_host_candidate(&w, 1);
+  negotiate(&w);
+  run_until_connected(&w);
+  run_for(&w, 200 * MS);
+  static uint8_t m[50000];
+  for (uint32_t k = 0; k < 10; k++) {
+    memset(m, (int)k, sizeof m);
+    ck_assert_int_eq(sansrtc_pc_send(w.s[0].pc, ch, m, sizeof m, 1), SANSRTC_OK);
+  }
+  drain_all(&w); /* handed to SCTP */
+  sansrtc_pc_shutdown(w.s[0].pc, w.now);
+  ck_assert_int_ne(sansrtc_pc_signaling_state(w.s[0].pc), SANSRTC_SIGNALING_CLOSED);
+  run_for(&w, 30 * SEC);
+  ck_assert_int_eq(count(&w.s[1], SANSRTC_PC_EVENT_MESSAGE), 10);
+  ck_assert_int_eq(count(&w.s[1], SANSRTC_PC_EVENT_CHANNEL_ERROR), 0);
+  ck_assert_int_eq(count(&w.s[0], SANSRTC_PC_EVENT_CHANNEL_ERROR), 0);
+  ck_assert_int_eq(sansrtc_pc_connection_state(w.s[0].pc), SANSRTC_PC_STATE_CLOSED);
+  ck_assert_int_eq(sansrtc_pc_dtls_state(w.s[1].pc), SANSRTC_DTLS_STATE_CLOSED);
+  sansrtc_pc_shutdown(w.s[0].pc, w.now); /* idempotent */
+  world_free(&w);
+  /* No association yet: closes at once. */
+  world_init(&w);
+  sansrtc_pc_shutdown(w.s[0].pc, w.now);
+  ck_assert_int_eq(sansrtc_pc_signaling_state(w.s[0].pc), SANSRTC_SIGNALING_CLOSED);
+  world_free(&w);
+}
+END_TEST
+
 Suite *peer_suite(void) {
   Suite *s = suite_create("peer");
   TCase *tc = tcase_create("peer");
@@ -677,6 +719,7 @@ Suite *peer_suite(void) {
   tcase_add_test(tc, test_wrong_state_and_bad_descriptions);
   tcase_add_test(tc, test_answers_browser_offers);
   tcase_add_test(tc, test_connect_and_deliver_under_loss);
+  tcase_add_loop_test(tc, test_graceful_shutdown, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

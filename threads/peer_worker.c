@@ -132,7 +132,8 @@ struct sansrtc_peer {
   peer_call *deferred[8];      /* offers/answers waiting for gathering */
   size_t ndeferred;
   int in_callback;             /* inside cfg.event_fn */
-  peer_call *close_call;       /* a close waiting for channels */
+  peer_call *close_call;       /* a close waiting for channels, SCTP */
+  int shutting_down;            /* sansrtc_pc_shutdown was called */
   sansrtc_tstamp close_deadline;
   uint8_t *msg_buf;             /* one message (max_message_size) */
   size_t msg_cap;
@@ -408,14 +409,25 @@ static void run_deferred(sansrtc_peer *p, sansrtc_tstamp now, int refuse) {
   }
 }
 
+/* A graceful close in steps: channels finish closing (their data
+ * delivered), then SCTP shuts down, then the core closes (close_notify).
+ * Whatever is left when the time is up is closed at once. */
 static void close_when_due(sansrtc_peer *p, sansrtc_tstamp now) {
   if (p->close_call == NULL) return;
   pthread_mutex_lock(&p->lock);
   int channels_left = p->nchans > 0;
   pthread_mutex_unlock(&p->lock);
-  if (!channels_left || now >= p->close_deadline ||
-      sansrtc_pc_connection_state(p->pc) != SANSRTC_PC_STATE_CONNECTED)
+  int connected = sansrtc_pc_connection_state(p->pc) == SANSRTC_PC_STATE_CONNECTED;
+  if (now >= p->close_deadline || (!connected && !p->shutting_down)) {
     close_now(p, now);
+    return;
+  }
+  if (channels_left) return;
+  if (!p->shutting_down) {
+    p->shutting_down = 1;
+    sansrtc_pc_shutdown(p->pc, now);
+  }
+  if (sansrtc_pc_signaling_state(p->pc) == SANSRTC_SIGNALING_CLOSED) close_now(p, now);
 }
 
 /* Offers and answers list every candidate: while STUN servers are still

@@ -398,6 +398,17 @@ SANSRTC_API int sansrtc_pc_poll_event(sansrtc_pc *pc, sansrtc_pc_event *ev,
  */
 SANSRTC_API void sansrtc_pc_close(sansrtc_pc *pc, sansrtc_tstamp now);
 
+/*
+ * Closes gracefully: SCTP SHUTDOWN, which completes only after everything
+ * handed to SCTP has been delivered and acknowledged; when the association
+ * has closed (at once when there is none) the connection closes as with
+ * sansrtc_pc_close (DTLS close_notify, every state closed). Messages still
+ * queued in channels that were not closed first are not sent: close the
+ * channels and wait for CHANNEL_CLOSED before. A caller that cannot wait
+ * calls sansrtc_pc_close when its own time limit passes. Idempotent.
+ */
+SANSRTC_API void sansrtc_pc_shutdown(sansrtc_pc *pc, sansrtc_tstamp now);
+
 #ifdef __cplusplus
 }
 #endif

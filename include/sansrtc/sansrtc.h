@@ -283,10 +283,11 @@ SANSRTC_API int sansrtc_peer_error_text(sansrtc_peer *peer, char *buf,
                                         size_t cap);
 
 /*
- * Closes the connection gracefully: open channels are closed and given up
- * to `timeout_ms` to deliver what was sent on them and finish closing,
- * then DTLS sends close_notify, the association is ended and every state
- * becomes closed (events report it). The worker stays until destroy so
+ * Closes the connection gracefully, within `timeout_ms` in all: open
+ * channels close (what was sent on them is delivered first), then SCTP
+ * shuts down (SHUTDOWN: everything acknowledged), then DTLS sends
+ * close_notify and every state becomes closed (events report it). What
+ * has not finished when the time is up is ended at once (SCTP ABORT). The worker stays until destroy so
  * the events can be read. Returns SANSRTC_OK (also when already closed).
  */
 SANSRTC_API int sansrtc_peer_close(sansrtc_peer *peer, int timeout_ms);

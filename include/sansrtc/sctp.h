@@ -138,6 +138,9 @@ typedef struct sansrtc_sctp_event {
   uint8_t incoming;  /* STREAM_RESET: 1 = the peer reset it */
   /* CONNECTED: negotiated stream counts. */
   uint16_t inbound_streams, outbound_streams;
+  /* CLOSED: 1 when ended by SHUTDOWN (either side's), 0 when aborted or
+   * lost. */
+  uint8_t graceful;
 } sansrtc_sctp_event;
 
 /* Takes the next event: 1, or 0 when none. */
