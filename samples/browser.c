@@ -12,6 +12,10 @@
  * what you type comes back from sansrtc. Open it in a browser on this
  * machine.
  *
+ * With /?role=answer the roles swap: sansrtc offers (POST /sansrtc-offer
+ * returns its offer and a session id, with the channel already created on
+ * its side) and the page answers (POST /answer).
+ *
  * For automated runs, /?auto=N makes the page send N messages itself,
  * check every echo and POST {"ok":true|false,"detail":...} to /result;
  * with --exit-after-result the server then exits, with status 0 only when
@@ -53,32 +57,53 @@ static const char page[] =
     "async function report(ok, detail) {\n"
     "  await fetch('/result', {method: 'POST', body: JSON.stringify({ok, detail})});\n"
     "}\n"
-    "async function main() {\n"
-    "  const pc = new RTCPeerConnection();\n"
+    "const gathered = (pc) => new Promise((done) => {\n"
+    "  if (pc.iceGatheringState === 'complete') return done();\n"
+    "  pc.onicegatheringstatechange = () => {\n"
+    "    if (pc.iceGatheringState === 'complete') done(); };\n"
+    "  setTimeout(done, 3000);\n"
+    "});\n"
+    "async function post(path, body) {\n"
+    "  const res = await fetch(path, {method: 'POST', body: JSON.stringify(body)});\n"
+    "  if (!res.ok) throw new Error(path + ' refused: ' + await res.text());\n"
+    "  return res.json();\n"
+    "}\n"
+    "async function browserOffers(pc) {\n"
     "  const dc = pc.createDataChannel('echo');\n"
-    "  pc.onconnectionstatechange = () => state('connection: ' + pc.connectionState);\n"
     "  await pc.setLocalDescription(await pc.createOffer());\n"
     "  state('gathering candidates...');\n"
-    "  await new Promise((done) => {\n"
-    "    if (pc.iceGatheringState === 'complete') return done();\n"
-    "    pc.onicegatheringstatechange = () => {\n"
-    "      if (pc.iceGatheringState === 'complete') done(); };\n"
-    "    setTimeout(done, 3000);\n"
-    "  });\n"
+    "  await gathered(pc);\n"
     "  state('sending the offer');\n"
-    "  const res = await fetch('/offer', {method: 'POST',\n"
-    "    body: JSON.stringify({type: 'offer', sdp: pc.localDescription.sdp})});\n"
-    "  if (!res.ok) throw new Error('the server refused the offer: ' + await res.text());\n"
-    "  await pc.setRemoteDescription(await res.json());\n"
+    "  await pc.setRemoteDescription(await post('/offer',\n"
+    "    {type: 'offer', sdp: pc.localDescription.sdp}));\n"
+    "  return dc;\n"
+    "}\n"
+    "async function sansrtcOffers(pc) {\n"
+    "  const channel = new Promise((got) => { pc.ondatachannel = (e) => got(e.channel); });\n"
+    "  const offer = await post('/sansrtc-offer', {});\n"
+    "  await pc.setRemoteDescription({type: 'offer', sdp: offer.sdp});\n"
+    "  await pc.setLocalDescription(await pc.createAnswer());\n"
+    "  state('gathering candidates...');\n"
+    "  await gathered(pc);\n"
+    "  state('sending the answer');\n"
+    "  await post('/answer', {id: offer.id, type: 'answer', sdp: pc.localDescription.sdp});\n"
+    "  return channel;\n"
+    "}\n"
+    "async function main() {\n"
+    "  const pc = new RTCPeerConnection();\n"
+    "  pc.onconnectionstatechange = () => state('connection: ' + pc.connectionState);\n"
+    "  const role = new URLSearchParams(location.search).get('role');\n"
+    "  const dc = role === 'answer' ? await sansrtcOffers(pc) : await browserOffers(pc);\n"
     "  const input = document.getElementById('text');\n"
     "  dc.onmessage = (e) => log('echo: ' + e.data);\n"
-    "  dc.onopen = () => {\n"
+    "  const opened = () => {\n"
     "    state('data channel open');\n"
     "    input.disabled = false;\n"
     "    input.onkeydown = (e) => {\n"
     "      if (e.key === 'Enter' && input.value) { dc.send(input.value); input.value = ''; } };\n"
     "    if (auto > 0) runAuto(dc);\n"
     "  };\n"
+    "  if (dc.readyState === 'open') opened(); else dc.onopen = opened;\n"
     "}\n"
     "function runAuto(dc) {\n"
     "  let next = 0;\n"
@@ -137,9 +162,12 @@ static void *run_session(void *arg) {
 /* Request threads and sessions alike, all joined before exit. */
 static thread_set threads = THREAD_SET_INIT;
 
-/* Answers an offer: returns the answer SDP (malloc'd) or NULL, with the
- * session started. */
-static char *accept_offer(const char *sdp) {
+/* Peers that offered and wait for the page's answer (role=answer). */
+#define MAX_PENDING 16
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static sansrtc_peer *pending[MAX_PENDING];
+
+static int new_session_peer(sansrtc_peer **p) {
   sansrtc_peer_config cfg;
   sansrtc_peer_config_default(&cfg);
   cfg.interfaces = interfaces;
@@ -147,8 +175,60 @@ static char *accept_offer(const char *sdp) {
     cfg.log_fn = log_stderr;
     cfg.log_level = SANSRTC_LOG_DEBUG;
   }
-  sansrtc_peer *p;
-  int rc = sansrtc_peer_create(&p, &cfg);
+  return sansrtc_peer_create(p, &cfg);
+}
+
+/* Makes an offer with a channel on a new peer, kept until /answer. Returns
+ * the offer (malloc'd) with *id set, or NULL. */
+static char *make_offer(int *id) {
+  sansrtc_peer *p = NULL;
+  uint32_t ch;
+  char *offer = NULL;
+  int rc = new_session_peer(&p);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_create_channel(p, "echo", NULL, &ch);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_create_offer(p, &offer);
+  pthread_mutex_lock(&pending_lock);
+  *id = -1;
+  for (int i = 0; rc == SANSRTC_OK && i < MAX_PENDING && *id < 0; i++)
+    if (pending[i] == NULL) {
+      pending[i] = p;
+      *id = i;
+    }
+  pthread_mutex_unlock(&pending_lock);
+  if (rc != SANSRTC_OK || *id < 0) {
+    fprintf(stderr, "browser: cannot offer: %s\n",
+            rc != SANSRTC_OK ? sansrtc_strerror(rc) : "too many pending offers");
+    free(offer);
+    sansrtc_peer_destroy(p);
+    return NULL;
+  }
+  return offer;
+}
+
+/* Applies the page's answer to pending offer `id` and starts its session. */
+static int take_answer(long id, const char *sdp) {
+  sansrtc_peer *p = NULL;
+  pthread_mutex_lock(&pending_lock);
+  if (id >= 0 && id < MAX_PENDING) {
+    p = pending[id];
+    pending[id] = NULL;
+  }
+  pthread_mutex_unlock(&pending_lock);
+  if (p == NULL) return SANSRTC_ERR_NOT_FOUND;
+  int rc = sansrtc_peer_set_remote_description(p, SANSRTC_SDP_ANSWER, sdp);
+  if (rc == SANSRTC_OK && !thread_set_spawn(&threads, run_session, p)) rc = SANSRTC_ERR_SYSTEM;
+  if (rc != SANSRTC_OK) {
+    fprintf(stderr, "browser: answer refused: %s\n", sansrtc_strerror(rc));
+    sansrtc_peer_destroy(p);
+  }
+  return rc;
+}
+
+/* Answers an offer: returns the answer SDP (malloc'd) or NULL, with the
+ * session started. */
+static char *accept_offer(const char *sdp) {
+  sansrtc_peer *p = NULL;
+  int rc = new_session_peer(&p);
   char *answer = NULL;
   if (rc == SANSRTC_OK) rc = sansrtc_peer_set_remote_description(p, SANSRTC_SDP_OFFER, sdp);
   if (rc == SANSRTC_OK) rc = sansrtc_peer_create_answer(p, &answer);
@@ -218,6 +298,23 @@ static char *read_request(int fd, char **body) {
   return NULL;
 }
 
+/* Sends {"type":TYPE,"sdp":SDP[,"id":ID]} as the JSON response. */
+static void respond_description(int fd, const char *type, const char *sdp, int id) {
+  char *json = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&json, &size);
+  if (f == NULL) return;
+  fputs("{\"type\":", f);
+  json_write_string(f, type);
+  fputs(",\"sdp\":", f);
+  json_write_string(f, sdp);
+  if (id >= 0) fprintf(f, ",\"id\":%d", id);
+  fputs("}", f);
+  fclose(f);
+  respond(fd, "200 OK", "application/json", json, size);
+  free(json);
+}
+
 static void handle_offer(int fd, const char *body) {
   char *type = NULL, *sdp = NULL;
   long num;
@@ -225,24 +322,33 @@ static void handle_offer(int fd, const char *body) {
   if (json_get(body, "type", &type, &num) == 1 && strcmp(type, "offer") == 0 &&
       json_get(body, "sdp", &sdp, &num) == 1)
     answer = accept_offer(sdp);
-  if (answer == NULL) {
-    respond(fd, "400 Bad Request", "text/plain", "bad offer\n", 10);
-  } else {
-    char *json = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&json, &size);
-    if (f != NULL) {
-      fputs("{\"type\":\"answer\",\"sdp\":", f);
-      json_write_string(f, answer);
-      fputs("}", f);
-      fclose(f);
-      respond(fd, "200 OK", "application/json", json, size);
-    }
-    free(json);
-  }
+  if (answer == NULL) respond(fd, "400 Bad Request", "text/plain", "bad offer\n", 10);
+  else respond_description(fd, "answer", answer, -1);
   free(answer);
   free(type);
   free(sdp);
+}
+
+static void handle_sansrtc_offer(int fd) {
+  int id;
+  char *offer = make_offer(&id);
+  if (offer == NULL) respond(fd, "503 Service Unavailable", "text/plain", "no offer\n", 9);
+  else respond_description(fd, "offer", offer, id);
+  free(offer);
+}
+
+static void handle_answer(int fd, const char *body) {
+  char *type = NULL, *sdp = NULL;
+  long id = -1;
+  char *ignored = NULL;
+  int ok = json_get(body, "type", &type, &id) == 1 && strcmp(type, "answer") == 0 &&
+           json_get(body, "sdp", &sdp, &id) == 1 && json_get(body, "id", &ignored, &id) == 2 &&
+           take_answer(id, sdp) == SANSRTC_OK;
+  if (ok) respond(fd, "200 OK", "application/json", "{}", 2);
+  else respond(fd, "400 Bad Request", "text/plain", "bad answer\n", 11);
+  free(type);
+  free(sdp);
+  free(ignored);
 }
 
 static void handle_result(int fd, const char *body) {
@@ -272,6 +378,10 @@ static void *serve_request(void *arg) {
     handle_offer(fd, body);
   } else if (strncmp(req, "POST /result ", 13) == 0) {
     handle_result(fd, body);
+  } else if (strncmp(req, "POST /sansrtc-offer ", 20) == 0) {
+    handle_sansrtc_offer(fd);
+  } else if (strncmp(req, "POST /answer ", 13) == 0) {
+    handle_answer(fd, body);
   } else {
     respond(fd, "404 Not Found", "text/plain", "not found\n", 10);
   }
@@ -330,5 +440,6 @@ int main(int argc, char **argv) {
   }
   close(lfd);
   thread_set_join_all(&threads);
+  for (int i = 0; i < MAX_PENDING; i++) sansrtc_peer_destroy(pending[i]); /* never answered */
   return exit_after_result && !atomic_load(&result_ok) ? 1 : 0;
 }

@@ -216,7 +216,11 @@ static void *read_signaling(void *arg) {
       cap *= 2;
     }
     ssize_t n = read(0, line + len, cap - len - 1);
-    if (n <= 0) break; /* end of input: the work goes on without it */
+    if (n <= 0) { /* end of input: a last line without its newline counts */
+      line[len] = '\0';
+      if (len > 0) handle_line(a, line);
+      break; /* the work goes on without more signaling */
+    }
     len += (size_t)n;
     line[len] = '\0';
     char *start = line, *nl;

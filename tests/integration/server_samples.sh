@@ -2,9 +2,11 @@
 # The two server samples end to end over loopback:
 #  - legacy_server: N in-process TCP clients each get a peer connection,
 #    open a channel and check their echoes;
-#  - browser: its HTTP server serves the page, and a `peer` process plays
-#    the browser: it POSTs its offer to /offer (with curl), applies the
-#    answer and checks 200 echoes through the server's session.
+#  - browser: its HTTP server serves the page, and `peer` processes play
+#    the browser in both roles: one POSTs its offer to /offer (with curl),
+#    applies the answer and checks 200 echoes through the server's session;
+#    one takes the server's offer from /sansrtc-offer (the server creates
+#    the channel), POSTs its answer to /answer, and checks 100 echoes.
 # (Real browsers load the page in the interop tests.)
 #
 # usage: server_samples.sh BUILD_DIR [quick]
@@ -41,6 +43,21 @@ status=0
     { read -r offer
       curl -sf -X POST --data-binary "$offer" "http://127.0.0.1:$port/offer"
       echo; } >"$work/answer" || status=$?
+# The other role: the server offers, the peer answers.
+if [ $status -eq 0 ]; then
+    curl -sf -X POST --data-binary '{}' "http://127.0.0.1:$port/sansrtc-offer" >"$work/offer.json"
+    id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$work/offer.json")
+    mkfifo "$work/offer"
+    "$build/samples/peer" --answer --interfaces lo --messages 100 --size 100 \
+        --expect-echo --timeout 60 <"$work/offer" 2>"$work/peer2.log" |
+        { read -r answer
+          curl -sf -X POST --data-binary "{\"id\":$id,${answer#\{}" \
+              "http://127.0.0.1:$port/answer" >/dev/null; } &
+    answerer=$!
+    cat "$work/offer.json" >"$work/offer"
+    wait $answerer || status=$?
+    [ $status -eq 0 ] || cat "$work/peer2.log"
+fi
 # Tell the server the "page" is done, so it exits and is checked.
 if [ $status -eq 0 ]; then verdict=true; else verdict=false; fi
 curl -sf -X POST --data-binary "{\"ok\":$verdict,\"detail\":\"peer sample\"}" \
@@ -52,4 +69,4 @@ if [ $status -ne 0 ]; then
     cat "$work/peer.log" "$work/browser.log"
     exit 1
 fi
-echo "server_samples: browser sample answered an offer over HTTP and echoed 200 messages"
+echo "server_samples: browser sample, both roles over HTTP: echoed 200 and 100 messages"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-browser interop, first scenario: headless Debian Chromium loads the
-# `browser` sample's page, offers a data channel, and checks 1,000 echoes
-# from sansrtc. Runs inside a network namespace this script creates with
+# `browser` sample's page and checks 1,000 echoes from sansrtc over a data
+# channel, once as the offerer (the page creates the channel) and once as
+# the answerer (sansrtc offers and creates the channel). Runs inside a network namespace this script creates with
 # only `lo` up, so the browser gathers nothing else and sends nothing out.
 #
 # usage: chromium_echo.sh BUILD_DIR
@@ -34,39 +35,50 @@ trap cleanup EXIT INT TERM
 ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 
-mkfifo "$work/port"
-ip netns exec "$ns" "$build/samples/browser" --port 0 --exit-after-result \
-    >"$work/port" 2>"$work/server.log" &
-server=$!
-read -r port <"$work/port"
+# run_role ROLE: one browser run with the page as offerer or answerer.
+run_role() {
+    local role=$1 dir="$work/$1"
+    mkdir -p "$dir"
+    mkfifo "$dir/port"
+    ip netns exec "$ns" "$build/samples/browser" --port 0 --exit-after-result \
+        >"$dir/port" 2>"$dir/server.log" &
+    local server=$!
+    local port
+    read -r port <"$dir/port"
+    # Known-needed flags (see docs/interop.md); mDNS host-name hiding is off
+    # in this scenario: with it on, Chromium gathers nothing in the namespace.
+    ip netns exec "$ns" chromium --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --user-data-dir="$dir/profile" \
+        --allow-loopback-in-peer-connection \
+        --disable-features=WebRtcHideLocalIpsWithMdns \
+        --enable-logging=stderr \
+        "http://127.0.0.1:$port/?auto=$messages&role=$role" >"$dir/chromium.log" 2>&1 &
+    local browser=$!
+    # The server exits when the page reports; give it 60 s.
+    local status=0
+    for _ in $(seq 600); do
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$server" 2>/dev/null; then
+        echo "chromium_echo: FAILED ($role): no verdict from the page in 60 s"
+        kill "$server" 2>/dev/null || true
+        status=1
+    else
+        wait "$server" || status=$?
+    fi
+    kill "$browser" 2>/dev/null || true
+    wait "$browser" 2>/dev/null || true
+    if [ $status -ne 0 ]; then
+        echo "chromium_echo: FAILED as $role with $version"
+        cat "$dir/server.log"
+        grep -E "CONSOLE|ERROR" "$dir/chromium.log" | grep -v dbus | tail -20 || true
+        return 1
+    fi
+    echo "chromium_echo: $version as $role: $(grep 'page reports' "$dir/server.log")"
+}
 
-# Known-needed flags (see docs/interop.md); mDNS host-name hiding is off in
-# this scenario: with it on, Chromium gathers nothing in the namespace.
-ip netns exec "$ns" chromium --headless --no-sandbox --disable-gpu --disable-quic \
-    --no-first-run --disable-background-networking --disable-component-update \
-    --disable-sync --user-data-dir="$work/profile" \
-    --allow-loopback-in-peer-connection \
-    --disable-features=WebRtcHideLocalIpsWithMdns \
-    --enable-logging=stderr \
-    "http://127.0.0.1:$port/?auto=$messages" >"$work/chromium.log" 2>&1 &
-
-# The server exits when the page reports; give it 60 s.
-status=0
-for _ in $(seq 600); do
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$server" 2>/dev/null; then
-    echo "chromium_echo: FAILED: no verdict from the page in 60 s"
-    status=1
-else
-    wait "$server" || status=$?
-fi
 version=$(chromium --version 2>/dev/null || true)
-if [ $status -ne 0 ]; then
-    echo "chromium_echo: FAILED with $version"
-    cat "$work/server.log"
-    grep -E "CONSOLE|ERROR" "$work/chromium.log" | grep -v dbus | tail -20 || true
-    exit 1
-fi
-echo "chromium_echo: $version: $(grep 'page reports' "$work/server.log")"
+run_role offer
+run_role answer
