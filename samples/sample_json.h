@@ -31,8 +31,45 @@ static void json_write_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+/* Reads 4 hex digits at s; returns the value or -1. */
+static long json_hex4(const char *s) {
+  long v = 0;
+  for (int i = 0; i < 4; i++) {
+    char h = s[i];
+    v <<= 4;
+    if (h >= '0' && h <= '9') v |= h - '0';
+    else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
+    else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
+    else return -1;
+  }
+  return v;
+}
+
+/* Appends code point v (below 0x110000, not a lone surrogate) as UTF-8. */
+static size_t json_put_utf8(char *out, unsigned long v) {
+  if (v < 0x80) { out[0] = (char)v; return 1; }
+  if (v < 0x800) {
+    out[0] = (char)(0xC0 | (v >> 6));
+    out[1] = (char)(0x80 | (v & 0x3F));
+    return 2;
+  }
+  if (v < 0x10000) {
+    out[0] = (char)(0xE0 | (v >> 12));
+    out[1] = (char)(0x80 | ((v >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (v & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (v >> 18));
+  out[1] = (char)(0x80 | ((v >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((v >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (v & 0x3F));
+  return 4;
+}
+
 /* Reads a JSON string literal at *p (just past the opening quote) into a
- * malloc'd buffer; \uXXXX below 0x80 only. Returns NULL on bad input. */
+ * malloc'd buffer, \uXXXX escapes (surrogate pairs included) as UTF-8.
+ * Returns NULL on bad input. An escape never yields more bytes than it
+ * takes (6 or 12 in, at most 4 out), so the input length bounds the output. */
 static char *json_read_string(const char **p) {
   const char *s = *p;
   size_t cap = strlen(s) + 1, n = 0;
@@ -40,34 +77,34 @@ static char *json_read_string(const char **p) {
   if (out == NULL) return NULL;
   for (; *s != '\0' && *s != '"'; s++) {
     char c = *s;
-    if (c == '\\') {
-      s++;
-      switch (*s) {
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 't': c = '\t'; break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
-      case '/': c = '/'; break;
-      case '\\': c = '\\'; break;
-      case '"': c = '"'; break;
-      case 'u': {
-        unsigned v = 0;
-        for (int i = 1; i <= 4; i++) {
-          char h = s[i];
-          v <<= 4;
-          if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-          else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-          else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-          else { free(out); return NULL; }
-        }
-        if (v >= 0x80) { free(out); return NULL; }
-        c = (char)v;
-        s += 4;
-        break;
+    if (c != '\\') {
+      out[n++] = c;
+      continue;
+    }
+    s++;
+    switch (*s) {
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case '/': c = '/'; break;
+    case '\\': c = '\\'; break;
+    case '"': c = '"'; break;
+    case 'u': {
+      long v = json_hex4(s + 1);
+      if (v < 0 || (v >= 0xDC00 && v <= 0xDFFF)) { free(out); return NULL; }
+      s += 4;
+      if (v >= 0xD800 && v <= 0xDBFF) { /* high surrogate: a low one must follow */
+        long lo = s[1] == '\\' && s[2] == 'u' ? json_hex4(s + 3) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF) { free(out); return NULL; }
+        v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+        s += 6;
       }
-      default: free(out); return NULL;
-      }
+      n += json_put_utf8(out + n, (unsigned long)v);
+      continue;
+    }
+    default: free(out); return NULL;
     }
     out[n++] = c;
   }

@@ -18,5 +18,6 @@ Suite *jsep_suite(void);
 Suite *peer_suite(void);
 Suite *mailbox_suite(void);
 Suite *peer_worker_suite(void);
+Suite *sample_json_suite(void);
 
 #endif
