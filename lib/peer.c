@@ -528,6 +528,8 @@ static void pump(sansrtc_pc *pc, sansrtc_tstamp now) {
   /* A graceful shutdown ends when the association has. */
   if (pc->shutting_down && !pc->closed && !sansrtc_sctp_is_connected(pc->sctp))
     sansrtc_pc_close(pc, now);
+  /* The peer's close_notify ends the connection: nothing can flow again. */
+  if (!pc->closed && pc->dtls_state == SANSRTC_DTLS_STATE_CLOSED) sansrtc_pc_close(pc, now);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -352,6 +352,11 @@ START_TEST(test_offer_answer_connect_exchange_close) {
   run_for(&w, 500 * MS);
   ck_assert_int_ge(find(&w.s[1], SANSRTC_PC_EVENT_CHANNEL_CLOSED, remote_on_1), 0);
   ck_assert_int_eq(sansrtc_pc_dtls_state(w.s[1].pc), SANSRTC_DTLS_STATE_CLOSED);
+  /* The peer's close_notify closed the other side too (found with Chromium,
+   * whose close went unnoticed until consent expired). */
+  ck_assert_int_eq(sansrtc_pc_connection_state(w.s[1].pc), SANSRTC_PC_STATE_CLOSED);
+  ck_assert_int_eq(sansrtc_pc_signaling_state(w.s[1].pc), SANSRTC_SIGNALING_CLOSED);
+  ck_assert_str_eq(sansrtc_pc_error_text(w.s[1].pc), ""); /* closed, not failed */
   sansrtc_pc_close(w.s[0].pc, w.now); /* idempotent */
   world_free(&w);
 }
@@ -697,6 +702,7 @@ START_TEST(test_graceful_shutdown) {
   ck_assert_int_eq(count(&w.s[0], SANSRTC_PC_EVENT_CHANNEL_ERROR), 0);
   ck_assert_int_eq(sansrtc_pc_connection_state(w.s[0].pc), SANSRTC_PC_STATE_CLOSED);
   ck_assert_int_eq(sansrtc_pc_dtls_state(w.s[1].pc), SANSRTC_DTLS_STATE_CLOSED);
+  ck_assert_int_eq(sansrtc_pc_connection_state(w.s[1].pc), SANSRTC_PC_STATE_CLOSED);
   sansrtc_pc_shutdown(w.s[0].pc, w.now); /* idempotent */
   world_free(&w);
   /* No association yet: closes at once. */

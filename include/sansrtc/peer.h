@@ -317,6 +317,13 @@ typedef enum sansrtc_gathering_state {
   SANSRTC_GATHERING_COMPLETE
 } sansrtc_gathering_state;
 
+/*
+ * The connection state, as the W3C RTCPeerConnectionState, with one
+ * difference: CLOSED also follows the peer's DTLS close_notify (its
+ * close() or a graceful shutdown), since nothing can flow afterwards;
+ * error_text stays "" then. W3C browsers stay "connected" until consent
+ * expires.
+ */
 typedef enum sansrtc_pc_state {
   SANSRTC_PC_STATE_NEW = 0,
   SANSRTC_PC_STATE_CONNECTING,
