@@ -3,6 +3,7 @@
 #   make              libsansrtc.a, libsansrtc.so, samples and the test runner
 #   make deps         install the Debian packages the project needs (root or sudo)
 #   make demo         build and run the main demo
+#   make interop      the real-browser scenarios alone (INTEROP=quick: shorter)
 #   make check        run every test (Check suites)
 #   make valgrind     the tests under memcheck; any error or lost byte fails
 #   make asan         the tests built with -fsanitize=address,undefined
@@ -51,19 +52,21 @@ SAMPLES     := $(SAMPLE_SRCS:samples/%.c=$(BUILD)/samples/%)
 FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HEADERS     := $(wildcard include/sansrtc/*.h)
+SAMPLE_HDRS := $(wildcard samples/*.h)
+INTEROP_PEER := $(BUILD)/tests/interop_peer
 
 STATIC_LIB := $(BUILD)/libsansrtc.a
 SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 
-.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo \
+.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop \
         install uninstall clean deps exports
 .DEFAULT_GOAL := all
 
 all: lib samples tests
 lib: $(STATIC_LIB) $(SHARED_LIB)
 samples: $(SAMPLES)
-tests: $(TEST_RUNNER)
+tests: $(TEST_RUNNER) $(INTEROP_PEER)
 
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS) $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -90,19 +93,29 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC_LIB)
 	    $(CHECK_LIBS) $(LIB_LIBS)
 
 # Samples link the shared library, as users do.
-$(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/samples
+$(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUILD)/samples
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
+	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
+
+# The sansrtc side of the browser scenarios, built like a sample.
+$(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
 $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
-check: $(TEST_RUNNER) $(SAMPLES)
+check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER)
 	$(TEST_RUNNER)
 	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
 	bash tests/integration/server_samples.sh $(BUILD)
 	bash tests/interop/chromium_echo.sh $(BUILD)
+	bash tests/interop/run_all.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
+
+# The browser scenarios alone (part of check): INTEROP=quick for a short run.
+interop: $(SAMPLES) $(INTEROP_PEER)
+	bash tests/interop/run_all.sh $(BUILD) $(INTEROP)
 
 demo: $(BUILD)/samples/demo
 	$(BUILD)/samples/demo
@@ -199,7 +212,8 @@ uninstall:
 # Debian packages: build tools, libraries, test and analysis tools, and the
 # browsers the interop tests drive.
 DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
-        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl coturn chromium
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl coturn chromium \
+        firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q

@@ -38,11 +38,11 @@
 
 #include <sansrtc/sansrtc.h>
 
+#include "sample_http.h"
 #include "sample_json.h"
 #include "sample_threads.h"
 
 #define SESSION_IDLE_MS 120000
-#define MAX_BODY (1u << 20)
 
 static const char page[] =
     "<!doctype html><html><head><meta charset=utf-8><title>sansrtc echo</title>"
@@ -244,77 +244,6 @@ static char *accept_offer(const char *sdp) {
 
 /* ---- HTTP, one thread per request ------------------------------------------- */
 
-static void respond(int fd, const char *status, const char *type, const char *body,
-                    size_t len) {
-  char head[256];
-  int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                   status, type, len);
-  if (send(fd, head, (size_t)n, MSG_NOSIGNAL) == n && len > 0)
-    (void)send(fd, body, len, MSG_NOSIGNAL);
-}
-
-/* The value of header `name` (with its colon) in req..end, or NULL. */
-static const char *find_header(const char *req, const char *end, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = strstr(req, "\r\n"); p != NULL && p < end; p = strstr(p + 2, "\r\n"))
-    if (strncasecmp(p + 2, name, n) == 0) return p + 2 + n;
-  return NULL;
-}
-
-/* Reads a request: headers, then Content-Length bytes of body. Returns
- * the malloc'd request (NUL-terminated) with *body pointing into it. */
-static char *read_request(int fd, char **body) {
-  size_t cap = 8192, len = 0, need = 0;
-  char *req = malloc(cap + 1);
-  while (req != NULL) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) <= 0) break;
-    if (len == cap) {
-      char *bigger = cap < MAX_BODY * 2 ? realloc(req, cap * 2 + 1) : NULL;
-      if (bigger == NULL) break;
-      req = bigger;
-      cap *= 2;
-    }
-    ssize_t n = recv(fd, req + len, cap - len, 0);
-    if (n <= 0) break;
-    len += (size_t)n;
-    req[len] = '\0';
-    char *end = strstr(req, "\r\n\r\n");
-    if (end == NULL) continue;
-    if (need == 0) {
-      const char *cl = find_header(req, end, "content-length:");
-      size_t body_len = cl != NULL ? strtoul(cl, NULL, 10) : 0;
-      if (body_len > MAX_BODY) break;
-      need = (size_t)(end + 4 - req) + body_len;
-    }
-    if (len >= need) {
-      *body = end + 4;
-      return req;
-    }
-  }
-  free(req);
-  return NULL;
-}
-
-/* Sends {"type":TYPE,"sdp":SDP[,"id":ID]} as the JSON response. */
-static void respond_description(int fd, const char *type, const char *sdp, int id) {
-  char *json = NULL;
-  size_t size = 0;
-  FILE *f = open_memstream(&json, &size);
-  if (f == NULL) return;
-  fputs("{\"type\":", f);
-  json_write_string(f, type);
-  fputs(",\"sdp\":", f);
-  json_write_string(f, sdp);
-  if (id >= 0) fprintf(f, ",\"id\":%d", id);
-  fputs("}", f);
-  fclose(f);
-  respond(fd, "200 OK", "application/json", json, size);
-  free(json);
-}
-
 static void handle_offer(int fd, const char *body) {
   char *type = NULL, *sdp = NULL;
   long num;
@@ -322,8 +251,8 @@ static void handle_offer(int fd, const char *body) {
   if (json_get(body, "type", &type, &num) == 1 && strcmp(type, "offer") == 0 &&
       json_get(body, "sdp", &sdp, &num) == 1)
     answer = accept_offer(sdp);
-  if (answer == NULL) respond(fd, "400 Bad Request", "text/plain", "bad offer\n", 10);
-  else respond_description(fd, "answer", answer, -1);
+  if (answer == NULL) http_respond(fd, "400 Bad Request", "text/plain", "bad offer\n", 10);
+  else http_respond_description(fd, "answer", answer, -1);
   free(answer);
   free(type);
   free(sdp);
@@ -332,8 +261,8 @@ static void handle_offer(int fd, const char *body) {
 static void handle_sansrtc_offer(int fd) {
   int id;
   char *offer = make_offer(&id);
-  if (offer == NULL) respond(fd, "503 Service Unavailable", "text/plain", "no offer\n", 9);
-  else respond_description(fd, "offer", offer, id);
+  if (offer == NULL) http_respond(fd, "503 Service Unavailable", "text/plain", "no offer\n", 9);
+  else http_respond_description(fd, "offer", offer, id);
   free(offer);
 }
 
@@ -344,8 +273,8 @@ static void handle_answer(int fd, const char *body) {
   int ok = json_get(body, "type", &type, &id) == 1 && strcmp(type, "answer") == 0 &&
            json_get(body, "sdp", &sdp, &id) == 1 && json_get(body, "id", &ignored, &id) == 2 &&
            take_answer(id, sdp) == SANSRTC_OK;
-  if (ok) respond(fd, "200 OK", "application/json", "{}", 2);
-  else respond(fd, "400 Bad Request", "text/plain", "bad answer\n", 11);
+  if (ok) http_respond(fd, "200 OK", "application/json", "{}", 2);
+  else http_respond(fd, "400 Bad Request", "text/plain", "bad answer\n", 11);
   free(type);
   free(sdp);
   free(ignored);
@@ -359,7 +288,7 @@ static void handle_result(int fd, const char *body) {
   fprintf(stderr, "browser: the page reports %s: %s\n", ok ? "success" : "failure",
           detail != NULL ? detail : "");
   free(detail);
-  respond(fd, "200 OK", "text/plain", "ok\n", 3);
+  http_respond(fd, "200 OK", "text/plain", "ok\n", 3);
   if (exit_after_result) {
     atomic_store(&result_ok, ok);
     atomic_store(&stopping, 1);
@@ -369,11 +298,11 @@ static void handle_result(int fd, const char *body) {
 static void *serve_request(void *arg) {
   int fd = (int)(intptr_t)arg;
   char *body = NULL;
-  char *req = read_request(fd, &body);
+  char *req = http_read_request(fd, &body);
   if (req == NULL) {
-    respond(fd, "400 Bad Request", "text/plain", "bad request\n", 12);
+    http_respond(fd, "400 Bad Request", "text/plain", "bad request\n", 12);
   } else if (strncmp(req, "GET / ", 6) == 0 || strncmp(req, "GET /?", 6) == 0) {
-    respond(fd, "200 OK", "text/html; charset=utf-8", page, sizeof page - 1);
+    http_respond(fd, "200 OK", "text/html; charset=utf-8", page, sizeof page - 1);
   } else if (strncmp(req, "POST /offer ", 12) == 0) {
     handle_offer(fd, body);
   } else if (strncmp(req, "POST /result ", 13) == 0) {
@@ -383,30 +312,11 @@ static void *serve_request(void *arg) {
   } else if (strncmp(req, "POST /answer ", 13) == 0) {
     handle_answer(fd, body);
   } else {
-    respond(fd, "404 Not Found", "text/plain", "not found\n", 10);
+    http_respond(fd, "404 Not Found", "text/plain", "not found\n", 10);
   }
   free(req);
   close(fd);
   return NULL;
-}
-
-static int listen_on(long port, uint16_t *bound) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  *bound = ntohs(a.sin_port);
-  return fd;
 }
 
 int main(int argc, char **argv) {
@@ -424,7 +334,7 @@ int main(int argc, char **argv) {
     }
   }
   uint16_t bound;
-  int lfd = port >= 0 && port <= 65535 ? listen_on(port, &bound) : -1;
+  int lfd = port >= 0 && port <= 65535 ? http_listen(port, &bound) : -1;
   if (lfd < 0) {
     fprintf(stderr, "browser: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
     return 1;

@@ -112,24 +112,8 @@ static void print_candidate_locked(const char *candidate) {
   fputs("}\n", stdout);
 }
 
-/* Removes candidate lines: with --trickle they travel on their own. */
-static void strip_candidates(char *sdp) {
-  char *w = sdp;
-  for (char *line = sdp; *line != '\0';) {
-    char *end = strchr(line, '\n');
-    size_t n = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
-    if (strncmp(line, "a=candidate:", 12) != 0 &&
-        strncmp(line, "a=end-of-candidates", 19) != 0) {
-      memmove(w, line, n);
-      w += n;
-    }
-    line += n;
-  }
-  *w = '\0';
-}
-
 static void send_description(app *a, const char *type, char *sdp) {
-  if (a->opt.trickle) strip_candidates(sdp);
+  if (a->opt.trickle) sdp_strip_candidates(sdp);
   pthread_mutex_lock(&a->lock);
   fputs("{\"type\":", stdout);
   json_write_string(stdout, type);

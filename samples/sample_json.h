@@ -160,4 +160,21 @@ static int json_get(const char *line, const char *key, char **str, long *num) {
   }
 }
 
+/* Removes the candidate lines from a description, in place: with trickle
+ * ICE the candidates travel on their own. */
+static inline void sdp_strip_candidates(char *sdp) {
+  char *w = sdp;
+  for (char *line = sdp; *line != '\0';) {
+    char *end = strchr(line, '\n');
+    size_t n = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+    if (strncmp(line, "a=candidate:", 12) != 0 &&
+        strncmp(line, "a=end-of-candidates", 19) != 0) {
+      memmove(w, line, n);
+      w += n;
+    }
+    line += n;
+  }
+  *w = '\0';
+}
+
 #endif
