@@ -24,7 +24,6 @@
 #include "suites.h"
 #include "test_clock.h"
 
-#define WAIT_MS 20000 /* any single step; valgrind is slow */
 #define BUF_CAP 262144
 
 static int slow_tests(void) {
@@ -32,8 +31,25 @@ static int slow_tests(void) {
   return v == NULL || strcmp(v, "0") != 0;
 }
 
+/* SANSRTC_TEST_DILATION=N (make helgrind) runs the peers' protocol time N
+ * times slower, and every wait here N times longer. */
+static unsigned dilation(void) {
+  const char *v = getenv("SANSRTC_TEST_DILATION");
+  unsigned long n = v != NULL ? strtoul(v, NULL, 10) : 1;
+  return n >= 1 && n <= 1000 ? (unsigned)n : 1;
+}
+
+/* Any single step; valgrind is slow. */
+#define WAIT_MS (20000 * (int)dilation())
+
+/* Under helgrind (dilated time) the transfer tests move less data. */
+static size_t volume(size_t n) {
+  return dilation() > 1 ? n / 8 : n;
+}
+
 static sansrtc_peer *make_peer_with(sansrtc_peer_config *cfg) {
   cfg->interfaces = "lo";
+  cfg->time_dilation = dilation();
   sansrtc_peer *p = NULL;
   ck_assert_int_eq(sansrtc_peer_create(&p, cfg), SANSRTC_OK);
   return p;
@@ -249,7 +265,7 @@ START_TEST(test_connect_and_echo_reliable) {
   ck_assert_uint_ne(remote.port, 0);
   pthread_t t;
   echo_args *e = echo_start(&t, b);
-  exchange(a, cha, 200, 1, 1);
+  exchange(a, cha, (int)volume(200), 1, 1);
   echo_stop(e, t);
   sansrtc_peer_destroy(a);
   sansrtc_peer_destroy(b);
@@ -288,7 +304,7 @@ START_TEST(test_backpressure) {
   sansrtc_peer *a = make_peer_with(&cfg), *b = make_peer();
   uint32_t cha, chb;
   connect_pair(a, b, NULL, &cha, &chb);
-  const size_t chunk = 16384, total = 8u << 20;
+  const size_t chunk = 16384, total = volume(8u << 20);
   uint8_t *out = malloc(chunk), *in = malloc(BUF_CAP);
   int saw_limit = 0;
   size_t sent = 0, got = 0;
@@ -367,6 +383,12 @@ START_TEST(test_errors) {
   sansrtc_peer_config_default(&bad);
   bad.interfaces = "no-such-interface0";
   ck_assert_int_eq(sansrtc_peer_create(&p, &bad), SANSRTC_ERR_NOT_FOUND);
+  static const unsigned dilations[] = {0, 1001};
+  for (size_t k = 0; k < 2; k++) {
+    sansrtc_peer_config_default(&bad);
+    bad.time_dilation = dilations[k];
+    ck_assert_int_eq(sansrtc_peer_create(&p, &bad), SANSRTC_ERR_INVALID_ARGUMENT);
+  }
   sansrtc_peer_destroy(a);
   sansrtc_peer_destroy(NULL);
 }
@@ -793,9 +815,7 @@ END_TEST
 
 Suite *peer_worker_suite(void) {
   Suite *s = suite_create("peer_worker");
-  /* Calls, states and teardown without traffic: also run under helgrind,
-   * where the real-time protocol timers of the transfer tests cannot keep
-   * up with its slowdown (those run under ThreadSanitizer instead). */
+  /* Calls, states and teardown without traffic: also run under helgrind. */
   TCase *api = tcase_create("api");
   tcase_add_checked_fixture(api, setup, NULL);
   tcase_set_timeout(api, 600);
@@ -804,16 +824,22 @@ Suite *peer_worker_suite(void) {
   tcase_add_loop_test(api, test_destroy_in_every_state, 0, 2);
   tcase_add_loop_test(api, test_destroy_in_every_state, 6, 7);
   suite_add_tcase(s, api);
-  TCase *tc = tcase_create("threaded");
+  /* Two peers moving data: also under helgrind, with dilated time. */
+  TCase *tr = tcase_create("transfer");
+  tcase_add_checked_fixture(tr, setup, NULL);
+  tcase_set_timeout(tr, 1800);
+  tcase_add_test(tr, test_connect_and_echo_reliable);
+  tcase_add_loop_test(tr, test_channel_modes, 0, 4);
+  tcase_add_test(tr, test_backpressure);
+  tcase_add_test(tr, test_trickled_candidates);
+  tcase_add_test(tr, test_event_callback);
+  tcase_add_test(tr, test_graceful_close);
+  tcase_add_loop_test(tr, test_destroy_in_every_state, 2, 6);
+  suite_add_tcase(s, tr);
+  /* Many peers (ThreadSanitizer covers their threads). */
+  TCase *tc = tcase_create("scale");
   tcase_add_checked_fixture(tc, setup, NULL);
   tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, test_connect_and_echo_reliable);
-  tcase_add_loop_test(tc, test_channel_modes, 0, 4);
-  tcase_add_test(tc, test_backpressure);
-  tcase_add_test(tc, test_trickled_candidates);
-  tcase_add_test(tc, test_event_callback);
-  tcase_add_test(tc, test_graceful_close);
-  tcase_add_loop_test(tc, test_destroy_in_every_state, 2, 6);
   tcase_add_test(tc, test_fifty_peers);
   tcase_add_test(tc, test_create_connect_destroy_cycles);
   tcase_add_loop_test(tc, test_stun_servers, 0, 2);

@@ -146,6 +146,11 @@ static sansrtc_tstamp monotonic_now(void) {
   return (sansrtc_tstamp)ts.tv_sec * SANSRTC_SECONDS + (sansrtc_tstamp)ts.tv_nsec;
 }
 
+/* The core's time: the clock slowed down by cfg.time_dilation. */
+static sansrtc_tstamp core_now(const sansrtc_peer *p) {
+  return monotonic_now() / p->cfg.time_dilation;
+}
+
 static int on_worker(const sansrtc_peer *p) {
   return p->thread_running && pthread_equal(pthread_self(), p->thread);
 }
@@ -158,6 +163,7 @@ void sansrtc_peer_config_default(sansrtc_peer_config *cfg) {
   cfg->max_message_size = 262144;
   cfg->send_buffer_limit = DEFAULT_SEND_BUFFER_LIMIT;
   cfg->thread_stack_size = DEFAULT_STACK_SIZE;
+  cfg->time_dilation = 1;
 }
 
 /* ---- the channel table (callers hold peer->lock) ----------------------------- */
@@ -385,7 +391,8 @@ static int start_close(sansrtc_peer *p, peer_call *c, sansrtc_tstamp now) {
   p->close_call = c;
   p->close_deadline = !wait ? now
                       : c->timeout_ms < 0 ? SANSRTC_TSTAMP_NEVER
-                      : now + (sansrtc_tstamp)c->timeout_ms * SANSRTC_MILLISECONDS;
+                      : now + (sansrtc_tstamp)c->timeout_ms * SANSRTC_MILLISECONDS /
+                                  p->cfg.time_dilation;
   return 1; /* answered later */
 }
 
@@ -540,11 +547,12 @@ static void receive_datagrams(sansrtc_peer *p, const udp_socket *s,
   }
 }
 
-/* Milliseconds until `deadline`, rounded up, for poll(). */
-static int poll_timeout(sansrtc_tstamp deadline, sansrtc_tstamp now) {
+/* Real milliseconds until core time `deadline`, rounded up, for poll(). */
+static int poll_timeout(const sansrtc_peer *p, sansrtc_tstamp deadline, sansrtc_tstamp now) {
   if (deadline == SANSRTC_TSTAMP_NEVER) return -1;
   if (deadline <= now) return 0;
   sansrtc_tstamp ms = (deadline - now + SANSRTC_MILLISECONDS - 1) / SANSRTC_MILLISECONDS;
+  ms *= p->cfg.time_dilation;
   return ms > 60000 ? 60000 : (int)ms;
 }
 
@@ -557,15 +565,15 @@ static void *worker_main(void *arg) {
     fds[i + 1].fd = p->socks[i].fd;
     fds[i + 1].events = POLLIN;
   }
-  sansrtc_tstamp now = monotonic_now();
+  sansrtc_tstamp now = core_now(p);
   flush_transmit(p); /* what create queued (STUN server requests) */
   drain_events(p);
   while (!p->stop) {
     sansrtc_tstamp deadline = sansrtc_pc_next_deadline(p->pc);
     if (p->close_call != NULL && p->close_deadline < deadline)
       deadline = p->close_deadline;
-    int n = poll(fds, (nfds_t)(p->nsocks + 1), poll_timeout(deadline, now));
-    now = monotonic_now();
+    int n = poll(fds, (nfds_t)(p->nsocks + 1), poll_timeout(p, deadline, now));
+    now = core_now(p);
     if (n < 0 && errno != EINTR) {
       sansrtc_log(&p->log, SANSRTC_LOG_ERROR, "peer: poll: %s", strerror(errno));
       break;
@@ -627,7 +635,7 @@ static int gather(sansrtc_peer *p) {
                 p->stun_servers, sansrtc_strerror(rc));
     return rc;
   }
-  sansrtc_tstamp now = monotonic_now();
+  sansrtc_tstamp now = core_now(p);
   for (size_t i = 0; i < nservers && rc == SANSRTC_OK; i++)
     rc = sansrtc_pc_add_stun_server(p->pc, &servers[i], now);
   if (rc == SANSRTC_OK)
@@ -664,7 +672,7 @@ static int start_thread(sansrtc_peer *p) {
 static int check_config(const sansrtc_peer_config *c) {
   if ((!c->ipv4 && !c->ipv6) || c->port_max < c->port_min ||
       (c->port_min == 0) != (c->port_max == 0) || c->max_message_size == 0 ||
-      c->send_buffer_limit == 0)
+      c->send_buffer_limit == 0 || c->time_dilation == 0 || c->time_dilation > 1000)
     return SANSRTC_ERR_INVALID_ARGUMENT;
   return SANSRTC_OK;
 }
@@ -782,8 +790,8 @@ void sansrtc_peer_destroy(sansrtc_peer *p) {
 static int call_worker(sansrtc_peer *p, peer_call *c) {
   if (on_worker(p)) {
     if (c->type == CALL_CLOSE) c->timeout_ms = 0; /* cannot wait on ourselves */
-    if (run_call(p, c, monotonic_now()) == 1) {
-      close_now(p, monotonic_now());
+    if (run_call(p, c, core_now(p)) == 1) {
+      close_now(p, core_now(p));
     }
     return c->rc;
   }

@@ -120,6 +120,13 @@ typedef struct sansrtc_peer_config {
   /* The worker's stack size; default 256 KiB (threads of 8 MiB each would
    * make thousands of peers expensive in address space). */
   size_t thread_stack_size;
+  /* Protocol time runs this many times slower than the clock; default 1.
+   * Only for running under tools that slow a program down 20-100 times
+   * (valgrind's helgrind or DRD), where retransmission, handshake and
+   * consent timers would otherwise expire before the slowed-down peer
+   * can answer. Both peers need the same value. Time limits passed to API
+   * calls stay real milliseconds. At most 1000. */
+  unsigned time_dilation;
 } sansrtc_peer_config;
 
 /* Fills in the defaults documented above. */
