@@ -27,6 +27,7 @@
 
 #define MAX_EVENTS 64
 #define MESSAGE_HEADER 7 /* stream u16, ppid u32, unordered u8 */
+#define IDLE_AFTER (500 * SANSRTC_MILLISECONDS)
 
 struct sansrtc_sctp {
   sansrtc_sctp_config cfg;
@@ -34,7 +35,11 @@ struct sansrtc_sctp {
   uint32_t id;
   struct socket *sock;
   int started;
-  sansrtc_tstamp next_tick;
+  /* Ticking (owner thread only): every tick_interval while the
+   * association is busy, every idle_tick_interval once it is idle. */
+  sansrtc_tstamp last_tick, last_activity;
+  int touched; /* activity since the last tick, time unknown */
+  int idle;
 
   /* Everything below is shared with usrsctp callbacks: guarded by lock. */
   pthread_mutex_t lock;
@@ -64,6 +69,7 @@ void sansrtc_sctp_config_default(sansrtc_sctp_config *cfg) {
   cfg->rto_min_ms = 200;
   cfg->rto_max_ms = 10000;
   cfg->tick_interval = 10 * SANSRTC_MILLISECONDS;
+  cfg->idle_tick_interval = SANSRTC_SECONDS;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -265,6 +271,29 @@ static int set_opt(sansrtc_sctp *s, int level, int name, const void *v,
   return usrsctp_setsockopt(s->sock, level, name, v, len) == 0;
 }
 
+/* Advances usrsctp's clock (the owner is inside) and notes activity. */
+static void tick_for_call(sansrtc_sctp *s, sansrtc_tstamp now, int activity) {
+  sansrtc_usrsctp_tick(now);
+  s->last_tick = now;
+  if (activity) {
+    s->last_activity = now;
+    s->idle = 0;
+  }
+}
+
+/* Idle: nothing happened for IDLE_AFTER and the association is
+ * established with nothing queued or unacknowledged, so only its long
+ * timers (heartbeat) remain, which a coarse tick serves. */
+static int association_idle(sansrtc_sctp *s, sansrtc_tstamp now) {
+  if (now - s->last_activity < IDLE_AFTER) return 0;
+  struct sctp_status st;
+  memset(&st, 0, sizeof st);
+  socklen_t len = sizeof st;
+  return usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0 &&
+         st.sstat_state == SCTP_ESTABLISHED && st.sstat_unackdata == 0 &&
+         st.sstat_penddata == 0;
+}
+
 static int subscribe_events(sansrtc_sctp *s) {
   static const uint16_t types[] = {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
                                    SCTP_PARTIAL_DELIVERY_EVENT};
@@ -355,7 +384,6 @@ int sansrtc_sctp_new(sansrtc_sctp **out, const sansrtc_sctp_config *cfg) {
   s->log.fn = cfg->log_fn;
   s->log.user_data = cfg->log_user_data;
   s->log.level = cfg->log_level;
-  s->next_tick = SANSRTC_TSTAMP_NEVER;
   pthread_mutex_init(&s->lock, NULL);
   sansrtc_dgram_queue_init(&s->out, 4u * cfg->send_buffer);
   sansrtc_dgram_queue_init(&s->messages,
@@ -396,11 +424,10 @@ int sansrtc_sctp_connect(sansrtc_sctp *s, sansrtc_tstamp now) {
   s->started = 1;
   struct sockaddr_conn remote = conn_addr(s, s->cfg.remote_port);
   set_owner_inside(s, 1);
-  sansrtc_usrsctp_tick(now);
+  tick_for_call(s, now, 1);
   int rc = usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof remote);
   int err = errno;
   set_owner_inside(s, 0);
-  s->next_tick = now + s->cfg.tick_interval;
   if (rc != 0 && err != EINPROGRESS) {
     sansrtc_log(&s->log, SANSRTC_LOG_WARNING, "sctp: connect failed (%d)", err);
     return SANSRTC_ERR_INVALID_STATE;
@@ -416,7 +443,7 @@ int sansrtc_sctp_handle_packet(sansrtc_sctp *s, const uint8_t *data,
   if (!s->started) (void)sansrtc_sctp_connect(s, now);
   set_owner_inside(s, 1);
   s->stats.packets_in++;
-  sansrtc_usrsctp_tick(now);
+  tick_for_call(s, now, 1);
   usrsctp_conninput(sansrtc_usrsctp_addr(s->id), data, len, 0);
   set_owner_inside(s, 0);
   return SANSRTC_OK;
@@ -425,14 +452,17 @@ int sansrtc_sctp_handle_packet(sansrtc_sctp *s, const uint8_t *data,
 int sansrtc_sctp_handle_timeout(sansrtc_sctp *s, sansrtc_tstamp now) {
   if (s == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   set_owner_inside(s, 1);
-  sansrtc_usrsctp_tick(now);
+  tick_for_call(s, now, s->touched);
+  s->touched = 0;
+  if (s->started) s->idle = association_idle(s, now);
   set_owner_inside(s, 0);
-  if (s->started) s->next_tick = now + s->cfg.tick_interval;
   return SANSRTC_OK;
 }
 
 sansrtc_tstamp sansrtc_sctp_next_deadline(const sansrtc_sctp *s) {
-  return s != NULL ? s->next_tick : SANSRTC_TSTAMP_NEVER;
+  if (s == NULL || !s->started) return SANSRTC_TSTAMP_NEVER;
+  int slow = s->idle && !s->touched && s->cfg.idle_tick_interval > s->cfg.tick_interval;
+  return s->last_tick + (slow ? s->cfg.idle_tick_interval : s->cfg.tick_interval);
 }
 
 int sansrtc_sctp_poll_transmit(sansrtc_sctp *s, uint8_t *buf, size_t cap,
@@ -442,6 +472,7 @@ int sansrtc_sctp_poll_transmit(sansrtc_sctp *s, uint8_t *buf, size_t cap,
   pthread_mutex_lock(&s->lock);
   int rc = sansrtc_dgram_queue_pop(&s->out, buf, cap, len);
   pthread_mutex_unlock(&s->lock);
+  if (rc == 1) s->touched = 1;
   return rc;
 }
 
@@ -522,6 +553,7 @@ int sansrtc_sctp_send(sansrtc_sctp *s, uint16_t stream, uint32_t ppid,
                             SCTP_SENDV_SPA, 0);
   int err = errno;
   set_owner_inside(s, 0);
+  s->touched = 1;
   if (n < 0)
     return err == EWOULDBLOCK || err == EAGAIN || err == ENOBUFS
                ? SANSRTC_ERR_LIMIT
@@ -545,6 +577,7 @@ int sansrtc_sctp_reset_stream(sansrtc_sctp *s, uint16_t stream) {
   set_owner_inside(s, 1);
   int ok = set_opt(s, IPPROTO_SCTP, SCTP_RESET_STREAMS, &u, sizeof u);
   set_owner_inside(s, 0);
+  s->touched = 1;
   return ok ? SANSRTC_OK : SANSRTC_ERR_INVALID_STATE;
 }
 
@@ -555,7 +588,7 @@ int sansrtc_sctp_abort(sansrtc_sctp *s, sansrtc_tstamp now) {
   memset(&info, 0, sizeof info);
   info.snd_flags = SCTP_ABORT;
   set_owner_inside(s, 1);
-  sansrtc_usrsctp_tick(now);
+  tick_for_call(s, now, 1);
   static const uint8_t none[1]; /* usrsctp refuses a NULL buffer */
   (void)usrsctp_sendv(s->sock, none, 0, NULL, 0, &info, sizeof info,
                       SCTP_SENDV_SNDINFO, 0);
@@ -577,7 +610,7 @@ int sansrtc_sctp_shutdown(sansrtc_sctp *s, sansrtc_tstamp now) {
   if (s == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   if (!sansrtc_sctp_is_connected(s)) return SANSRTC_OK;
   set_owner_inside(s, 1);
-  sansrtc_usrsctp_tick(now);
+  tick_for_call(s, now, 1);
   (void)usrsctp_shutdown(s->sock, SHUT_WR); /* SHUT_RD would hide the
                                                  * completion event */
   set_owner_inside(s, 0);

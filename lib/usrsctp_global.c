@@ -181,7 +181,7 @@ void sansrtc_usrsctp_tick(sansrtc_tstamp now) {
   } else {
     sansrtc_tstamp ms = (now - tick_base) / SANSRTC_MILLISECONDS;
     if (ms > UINT32_MAX) ms = UINT32_MAX;
-    elapsed_ms = (uint32_t)ms;
+    elapsed_ms = ms >= SANSRTC_USRSCTP_GRANULARITY_MS ? (uint32_t)ms : 0;
     tick_base += (sansrtc_tstamp)elapsed_ms * SANSRTC_MILLISECONDS;
   }
   pthread_mutex_unlock(&tick_lock);

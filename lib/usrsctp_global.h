@@ -12,8 +12,11 @@
  *   the association only while holding the registry lock, so a callback that
  *   races with destruction finds nothing instead of freed memory;
  * - the timer wheel is advanced by whichever owner calls
- *   sansrtc_usrsctp_tick() with its time: each call advances it by the
- *   milliseconds elapsed since the previous call from anyone.
+ *   sansrtc_usrsctp_tick() with its time: a call advances it by the
+ *   milliseconds elapsed since the wheel last moved, once at least
+ *   SANSRTC_USRSCTP_GRANULARITY_MS have, so the wheel moves at most 100
+ *   times a second however many associations tick (usrsctp walks every
+ *   timer of the process on each move).
  *
  * docs/sctp.md gives the thread-safety argument.
  * SPDX-License-Identifier: BSD-2-Clause
@@ -50,6 +53,7 @@ int sansrtc_usrsctp_with(uint32_t id, void (*fn)(void *owner, void *arg),
 
 /* Advances usrsctp's timers to `now` (see above). Time going backwards (a
  * new fake clock in tests) re-bases without advancing. */
+#define SANSRTC_USRSCTP_GRANULARITY_MS 10
 void sansrtc_usrsctp_tick(sansrtc_tstamp now);
 
 /* The usrsctp address (sconn_addr) for an id. */

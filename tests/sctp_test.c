@@ -53,6 +53,52 @@ START_TEST(test_connect_and_exchange) {
 }
 END_TEST
 
+/* An idle association ticks once a second, not every 10 ms (thousands of
+ * idle connections in one process must not keep the CPU busy), and a send
+ * brings the fast ticks back at once. */
+START_TEST(test_idle_association_ticks_slowly) {
+  pair p;
+  connect_pair(&p, 4, NULL);
+  uint8_t out[16];
+  size_t len;
+  sansrtc_sctp_message_info info;
+  ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 1, SANSRTC_PPID_STRING, (const uint8_t *)"a", 1,
+                                     0, SANSRTC_SCTP_PR_NONE, 0),
+                   SANSRTC_OK);
+  run_for(&p, 50 * MS);
+  ck_assert_uint_le(sansrtc_sctp_next_deadline(p.a[0]), p.now + 10 * MS);
+  ck_assert_int_eq(sansrtc_sctp_poll_message(p.a[1], out, sizeof out, &len, &info), 1);
+  run_for(&p, 3 * SEC);
+  for (int i = 0; i < 2; i++)
+    ck_assert_uint_gt(sansrtc_sctp_next_deadline(p.a[i]), p.now + 100 * MS);
+  /* A send while idle: fast ticks again, delivered promptly. */
+  ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 1, SANSRTC_PPID_STRING, (const uint8_t *)"b", 1,
+                                     0, SANSRTC_SCTP_PR_NONE, 0),
+                   SANSRTC_OK);
+  ck_assert_uint_le(sansrtc_sctp_next_deadline(p.a[0]), p.now + 10 * MS);
+  run_for(&p, 100 * MS);
+  ck_assert_int_eq(sansrtc_sctp_poll_message(p.a[1], out, sizeof out, &len, &info), 1);
+  ck_assert_mem_eq(out, "b", 1);
+  /* A message lost while idle is still resent by the (fast) timer. */
+  run_for(&p, 3 * SEC);
+  ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 1, SANSRTC_PPID_STRING, (const uint8_t *)"c", 1,
+                                     0, SANSRTC_SCTP_PR_NONE, 0),
+                   SANSRTC_OK);
+  p.loss_pct = 100;
+  pair_drain(&p);
+  p.loss_pct = 0;
+  sansrtc_tstamp sent = p.now;
+  int got = 0;
+  while (!got && p.now < sent + 10 * SEC) {
+    run_for(&p, 50 * MS);
+    got = sansrtc_sctp_poll_message(p.a[1], out, sizeof out, &len, &info);
+  }
+  ck_assert_int_eq(got, 1);
+  ck_assert_uint_le(p.now - sent, 1 * SEC);
+  pair_free(&p);
+}
+END_TEST
+
 /* Only one side calls connect: the peer's INIT starts the other side's
  * association instead of being answered as out of the blue (a DTLS layer
  * that held the INIT can hand it over before the owner got to connect). */
@@ -481,6 +527,7 @@ Suite *sctp_suite(void) {
   tcase_add_test(tc, test_connect_and_exchange);
   tcase_add_test(tc, test_init_before_connect);
   tcase_add_test(tc, test_lost_last_message_resent_by_timer);
+  tcase_add_test(tc, test_idle_association_ticks_slowly);
   tcase_add_test(tc, test_large_messages);
   tcase_add_test(tc, test_oversized_incoming_dropped);
   tcase_add_test(tc, test_ordered_under_loss);

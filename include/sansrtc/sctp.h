@@ -70,8 +70,14 @@ typedef struct sansrtc_sctp_config {
   /* RTO bounds in milliseconds: initial, minimum, maximum. */
   uint32_t rto_initial_ms, rto_min_ms, rto_max_ms;
   /* How often the owner advances usrsctp's timers while the association
-   * lives (usrsctp has no "next timer" query). Default 10 ms. */
+   * lives and is busy (usrsctp has no "next timer" query). Default 10 ms. */
   sansrtc_tstamp tick_interval;
+  /* The same once the association is idle: established, nothing queued or
+   * unacknowledged, and no packet in or out for 500 ms; any send, packet
+   * or stream reset returns to tick_interval at once. Default 1 s, so an
+   * idle connection wakes once a second instead of a hundred times.
+   * Values not above tick_interval disable the idle rate. */
+  sansrtc_tstamp idle_tick_interval;
   /* Called, from whatever thread runs usrsctp at that moment, when packets
    * or events were queued for this association outside a call by its
    * owner (a timer fired on another thread). It must only wake the owner,
@@ -84,7 +90,8 @@ typedef struct sansrtc_sctp_config {
 } sansrtc_sctp_config;
 
 /* Defaults: ports 5000/5000, MTU 1150, 256 streams, 256 KiB messages,
- * 1 MiB receive and send buffers, RTO 1000/200/10000 ms, 10 ms ticks. */
+ * 1 MiB receive and send buffers, RTO 1000/200/10000 ms, 10 ms ticks
+ * (1 s when idle). */
 SANSRTC_API void sansrtc_sctp_config_default(sansrtc_sctp_config *cfg);
 
 /*
