@@ -215,14 +215,18 @@ static void flush_channel(sansrtc_datachannels *set, dc_channel *c) {
    * OPEN. */
   if (c->state == DC_CONNECTING && !c->negotiated) unordered = 0;
   size_t before = c->buffered;
-  while (c->pending.count > 0) {
-    uint8_t ppid_bytes[SEND_HEADER];
-    size_t len = 0;
-    if (sansrtc_dgram_queue_peek2(&c->pending, ppid_bytes, sizeof ppid_bytes,
-                                  set->scratch, set->scratch_cap, &len) != 1)
-      break;
-    uint32_t ppid = rd32(ppid_bytes);
-    int rc = sansrtc_sctp_send(set->sctp, c->id, ppid, set->scratch, len,
+  const uint8_t *entry;
+  size_t entry_len;
+  /* Sent from where it is queued: a message usrsctp has no room for yet
+   * is tried again later without being copied again. */
+  while (sansrtc_dgram_queue_front(&c->pending, &entry, &entry_len) == 1) {
+    if (entry_len <= SEND_HEADER) { /* cannot happen: queued with a header */
+      sansrtc_dgram_queue_drop(&c->pending);
+      continue;
+    }
+    uint32_t ppid = rd32(entry);
+    size_t len = entry_len - SEND_HEADER;
+    int rc = sansrtc_sctp_send(set->sctp, c->id, ppid, entry + SEND_HEADER, len,
                                unordered, policy, c->reliability);
     if (rc == SANSRTC_ERR_LIMIT) break; /* no room: stays first in line */
     /* Sent, or refused for good (e.g. the association went away). */

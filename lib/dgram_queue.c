@@ -100,6 +100,14 @@ void sansrtc_dgram_queue_drop(sansrtc_dgram_queue *q) {
   if (q->count > 0) drop_front(q, rd32(q->buf + q->head));
 }
 
+int sansrtc_dgram_queue_front(const sansrtc_dgram_queue *q,
+                              const uint8_t **data, size_t *len) {
+  if (q->count == 0) return 0;
+  *len = rd32(q->buf + q->head);
+  *data = q->buf + q->head + ENTRY_HEADER;
+  return 1;
+}
+
 int sansrtc_dgram_queue_peek2(const sansrtc_dgram_queue *q, uint8_t *hdr,
                               size_t hlen, uint8_t *buf, size_t cap,
                               size_t *len) {

@@ -59,6 +59,12 @@ int sansrtc_dgram_queue_pop2(sansrtc_dgram_queue *q, uint8_t *hdr,
                              size_t hlen, uint8_t *buf, size_t cap,
                              size_t *len);
 
+/* The oldest entry where it lies, without copying: *data stays valid
+ * until the queue is next changed (push, pop, drop, free). Returns 1, or
+ * 0 when the queue is empty. */
+int sansrtc_dgram_queue_front(const sansrtc_dgram_queue *q,
+                              const uint8_t **data, size_t *len);
+
 /* Like sansrtc_dgram_queue_pop2 but leaves the entry in place. */
 int sansrtc_dgram_queue_peek2(const sansrtc_dgram_queue *q, uint8_t *hdr,
                               size_t hlen, uint8_t *buf, size_t cap,

@@ -36,6 +36,30 @@ START_TEST(test_fifo_order_and_empty_entries) {
 }
 END_TEST
 
+/* front: the oldest entry in place, no copy, nothing removed. */
+START_TEST(test_front_without_copy) {
+  sansrtc_dgram_queue q;
+  sansrtc_dgram_queue_init(&q, 1 << 20);
+  const uint8_t *p = NULL;
+  size_t len = 99;
+  ck_assert_int_eq(sansrtc_dgram_queue_front(&q, &p, &len), 0);
+  ck_assert_int_eq(sansrtc_dgram_queue_push2(&q, (const uint8_t *)"hd", 2,
+                                             (const uint8_t *)"body", 4), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dgram_queue_push(&q, (const uint8_t *)"next", 4), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dgram_queue_front(&q, &p, &len), 1);
+  ck_assert_uint_eq(len, 6);
+  ck_assert_mem_eq(p, "hdbody", 6);
+  ck_assert_uint_eq(q.count, 2); /* still there */
+  sansrtc_dgram_queue_drop(&q);
+  ck_assert_int_eq(sansrtc_dgram_queue_front(&q, &p, &len), 1);
+  ck_assert_uint_eq(len, 4);
+  ck_assert_mem_eq(p, "next", 4);
+  sansrtc_dgram_queue_drop(&q);
+  ck_assert_int_eq(sansrtc_dgram_queue_front(&q, &p, &len), 0);
+  sansrtc_dgram_queue_free(&q);
+}
+END_TEST
+
 START_TEST(test_limit_growth_and_compaction) {
   sansrtc_dgram_queue q;
   sansrtc_dgram_queue_init(&q, 10000);
@@ -100,6 +124,7 @@ Suite *dgram_queue_suite(void) {
   Suite *s = suite_create("dgram_queue");
   TCase *tc = tcase_create("queue");
   tcase_add_test(tc, test_fifo_order_and_empty_entries);
+  tcase_add_test(tc, test_front_without_copy);
   tcase_add_test(tc, test_limit_growth_and_compaction);
   tcase_add_test(tc, test_append_all_copies);
   suite_add_tcase(s, tc);
