@@ -53,6 +53,12 @@ int sansrtc_usrsctp_with(uint32_t id, void (*fn)(void *owner, void *arg),
 
 /* Advances usrsctp's timers to `now` (see above). Time going backwards (a
  * new fake clock in tests) re-bases without advancing. */
+/* The SCTP checksum (CRC32c, RFC 4960 appendix B) of a packet whose
+ * checksum field is zero, as it is stored in the packet (native order,
+ * which is what usrsctp does on the little-endian hosts sansrtc builds
+ * for). usrsctp leaves outgoing checksums to conn_output. */
+uint32_t sansrtc_usrsctp_crc32c(const uint8_t *data, size_t len);
+
 #define SANSRTC_USRSCTP_GRANULARITY_MS 10
 void sansrtc_usrsctp_tick(sansrtc_tstamp now);
 

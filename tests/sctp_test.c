@@ -13,6 +13,8 @@
 #include <sansrtc/sctp.h>
 
 #include "suites.h"
+#include "usrsctp_global.h"
+#include <usrsctp.h>
 
 #include "sctp_pair.h"
 #include "test_clock.h"
@@ -50,6 +52,26 @@ START_TEST(test_connect_and_exchange) {
   ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 0, 51, out, 0, 0, SANSRTC_SCTP_PR_NONE, 0),
                    SANSRTC_ERR_INVALID_ARGUMENT);
   pair_free(&p);
+}
+END_TEST
+
+/* Outgoing checksums are ours (usrsctp's crc32c offload): they must equal
+ * usrsctp's own, at every length and alignment. */
+START_TEST(test_checksum_matches_usrsctp) {
+  static uint8_t buf[2100];
+  uint32_t x = 12345;
+  for (size_t i = 0; i < sizeof buf; i++) {
+    x = x * 1103515245u + 12345u;
+    buf[i] = (uint8_t)(x >> 24);
+  }
+  for (size_t off = 0; off < 8; off++)
+    for (size_t len = 0; len + off <= sizeof buf; len += 1 + len / 7)
+      ck_assert_uint_eq(sansrtc_usrsctp_crc32c(buf + off, len),
+                        usrsctp_crc32c(buf + off, len));
+  /* RFC 3720 B.4: 32 bytes of zeros. */
+  static const uint8_t zeros[32];
+  uint32_t crc = sansrtc_usrsctp_crc32c(zeros, sizeof zeros);
+  ck_assert_uint_eq(crc, 0x8a9136aau);
 }
 END_TEST
 
@@ -528,6 +550,7 @@ Suite *sctp_suite(void) {
   tcase_add_test(tc, test_init_before_connect);
   tcase_add_test(tc, test_lost_last_message_resent_by_timer);
   tcase_add_test(tc, test_idle_association_ticks_slowly);
+  tcase_add_test(tc, test_checksum_matches_usrsctp);
   tcase_add_test(tc, test_large_messages);
   tcase_add_test(tc, test_oversized_incoming_dropped);
   tcase_add_test(tc, test_ordered_under_loss);
