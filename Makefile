@@ -4,6 +4,8 @@
 #   make deps         install the Debian packages the project needs (root or sudo)
 #   make demo         build and run the main demo
 #   make interop      the real-browser scenarios alone (INTEROP=quick: shorter)
+#   make bench        benchmarks: figures, ratios, tests/bench/results.json
+#   make bench-quick  a short benchmark run that only checks they work
 #   make check        run every test (Check suites)
 #   make valgrind     the tests under memcheck; any error or lost byte fails
 #   make asan         the tests built with -fsanitize=address,undefined
@@ -54,19 +56,20 @@ FUZZERS     := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HEADERS     := $(wildcard include/sansrtc/*.h)
 SAMPLE_HDRS := $(wildcard samples/*.h)
 INTEROP_PEER := $(BUILD)/tests/interop_peer
+BENCH       := $(BUILD)/tests/bench
 
 STATIC_LIB := $(BUILD)/libsansrtc.a
 SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 
-.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop \
+.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop bench bench-quick \
         install uninstall clean deps exports
 .DEFAULT_GOAL := all
 
 all: lib samples tests
 lib: $(STATIC_LIB) $(SHARED_LIB)
 samples: $(SAMPLES)
-tests: $(TEST_RUNNER) $(INTEROP_PEER)
+tests: $(TEST_RUNNER) $(INTEROP_PEER) $(BENCH)
 
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS) $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
@@ -97,6 +100,11 @@ $(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUIL
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
+# The benchmark program, built like a sample (tests/bench/run.sh runs it).
+$(BENCH): tests/bench/bench.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
+	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
+
 # The sansrtc side of the browser scenarios, built like a sample.
 $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
@@ -112,6 +120,14 @@ check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER)
 	bash tests/interop/chromium_echo.sh $(BUILD)
 	bash tests/interop/run_all.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
+
+# Benchmarks (tests/bench/run.sh): the full run writes
+# tests/bench/results.json; bench-quick (in .ci/run) only checks they work.
+bench: $(BENCH) $(SAMPLES)
+	bash tests/bench/run.sh $(BUILD)
+
+bench-quick: $(BENCH) $(SAMPLES)
+	bash tests/bench/run.sh $(BUILD) quick $(BUILD)/bench-quick.json
 
 # The browser scenarios alone (part of check): INTEROP=quick for a short run.
 interop: $(SAMPLES) $(INTEROP_PEER)

@@ -1,0 +1,452 @@
+/*
+ * bench - sansrtc's benchmarks, one measurement per run; tests/bench/run.sh
+ * repeats them, takes medians and writes results.json.
+ *
+ * usage: bench setup
+ *        bench throughput SIZE BYTES [unordered]
+ *        bench udp SIZE BYTES
+ *        bench small CHANNELS COUNT
+ *        bench crypto BYTES
+ *        bench scale PAIRS HOLD_SECONDS
+ *        bench cycles N
+ *
+ * Each prints one JSON object on stdout with its figures. Peers use the
+ * threaded API on loopback ("lo" only); sizes and counts are decimal.
+ *   setup       two peers from creation to an open channel: ICE, DTLS,
+ *               channel open (ms)
+ *   throughput  BYTES in SIZE-byte messages on one channel (reliable
+ *               ordered, or unordered with maxRetransmits 0), blocking
+ *               send as backpressure: Mbit/s and CPU seconds per GiB
+ *   udp         the baseline: BYTES in SIZE-byte datagrams (at most
+ *               65507) between two threads over loopback UDP
+ *   small       COUNT 100-byte messages spread over CHANNELS: messages/s
+ *   crypto      BYTES through a DTLS 1.2 record layer pair in memory
+ *               (1,200-byte datagrams), and OpenSSL's raw AES-128-GCM on
+ *               the same sizes: MB/s each
+ *   scale       PAIRS connected pairs in one process, held HOLD_SECONDS:
+ *               setup time, RSS and threads per connection, CPU while
+ *               idle, how many stayed connected, teardown time
+ *   cycles      N create/connect/destroy cycles (run under valgrind by
+ *               run.sh for the leak totals): RSS growth
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sansrtc/dtls.h>
+#include <sansrtc/sansrtc.h>
+
+#define WAIT_MS 20000
+#define MSG_CAP 262144
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A field of /proc/self/status in kB (VmRSS, VmHWM) or a count (Threads). */
+static long proc_status(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  size_t n = strlen(field);
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, field, n) == 0 && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
+  if (f != NULL) fclose(f);
+  return v;
+}
+
+static void die(const char *what, int rc) {
+  fprintf(stderr, "bench: %s: %s\n", what, rc < 0 ? sansrtc_strerror(rc) : "failed");
+  exit(1);
+}
+
+/* ---- a connected pair ------------------------------------------------------------ */
+
+typedef struct pair {
+  sansrtc_peer *a, *b;
+  uint32_t cha[16], chb[16];
+  int channels;
+  double ice_ms, dtls_ms, open_ms; /* from creation */
+} pair;
+
+static sansrtc_peer *new_peer(void) {
+  sansrtc_peer_config cfg;
+  sansrtc_peer_config_default(&cfg);
+  cfg.interfaces = "lo"; /* default worker stack: 256 KiB */
+  sansrtc_peer *p = NULL;
+  int rc = sansrtc_peer_create(&p, &cfg);
+  if (rc != SANSRTC_OK) die("create", rc);
+  return p;
+}
+
+/* Offers from a with `channels` channels made from `init`, answers from
+ * b, and waits until a's channels are open and b has them all. */
+static void pair_connect(pair *pr, int channels, const sansrtc_dc_init *init) {
+  double t0 = now_ms();
+  memset(pr, 0, sizeof *pr);
+  pr->ice_ms = pr->dtls_ms = pr->open_ms = -1;
+  pr->channels = channels;
+  pr->a = new_peer();
+  pr->b = new_peer();
+  char *offer = NULL, *answer = NULL;
+  int rc = SANSRTC_OK;
+  for (int i = 0; i < channels && rc == SANSRTC_OK; i++)
+    rc = sansrtc_peer_create_channel(pr->a, "bench", init, &pr->cha[i]);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_create_offer(pr->a, &offer);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_set_remote_description(pr->b, SANSRTC_SDP_OFFER, offer);
+  if (rc == SANSRTC_OK) rc = sansrtc_peer_create_answer(pr->b, &answer);
+  if (rc == SANSRTC_OK)
+    rc = sansrtc_peer_set_remote_description(pr->a, SANSRTC_SDP_ANSWER, answer);
+  free(offer);
+  free(answer);
+  if (rc != SANSRTC_OK) die("negotiation", rc);
+  sansrtc_pc_event ev;
+  uint8_t buf[512];
+  int open = 0, got = 0;
+  while (open < channels || got < channels) {
+    sansrtc_peer *p = open < channels ? pr->a : pr->b;
+    rc = sansrtc_peer_wait_event(p, &ev, buf, sizeof buf, WAIT_MS);
+    if (rc <= 0) die("waiting for the channels to open", rc);
+    double t = now_ms() - t0;
+    if (p == pr->a && ev.type == SANSRTC_PC_EVENT_ICE_STATE && pr->ice_ms < 0 &&
+        ev.state == SANSRTC_ICE_STATE_CONNECTED)
+      pr->ice_ms = t;
+    if (p == pr->a && ev.type == SANSRTC_PC_EVENT_DTLS_STATE &&
+        ev.state == SANSRTC_DTLS_STATE_CONNECTED)
+      pr->dtls_ms = t;
+    if (p == pr->a && ev.type == SANSRTC_PC_EVENT_CHANNEL_OPEN && ++open == channels)
+      pr->open_ms = t;
+    if (p == pr->b && ev.type == SANSRTC_PC_EVENT_DATA_CHANNEL) pr->chb[got++] = ev.channel;
+    if (ev.type == SANSRTC_PC_EVENT_CONNECTION_STATE && ev.state == SANSRTC_PC_STATE_FAILED)
+      die("connection failed", 0);
+  }
+}
+
+static void pair_destroy(pair *pr) {
+  sansrtc_peer_destroy(pr->a);
+  sansrtc_peer_destroy(pr->b);
+}
+
+static int bench_setup(void) {
+  pair pr;
+  pair_connect(&pr, 1, NULL);
+  printf("{\"bench\":\"setup\",\"ice_ms\":%.2f,\"dtls_ms\":%.2f,\"open_ms\":%.2f}\n",
+         pr.ice_ms, pr.dtls_ms, pr.open_ms);
+  pair_destroy(&pr);
+  return 0;
+}
+
+/* ---- moving data -------------------------------------------------------------------- */
+
+typedef struct counter {
+  sansrtc_peer *peer;
+  uint64_t want, messages, bytes;
+  double quiet_ms, last_ms;
+} counter;
+
+/* Takes b's messages until `want` are in, or none comes for quiet_ms. */
+static void *count_messages(void *arg) {
+  counter *c = arg;
+  uint8_t *buf = malloc(MSG_CAP);
+  sansrtc_pc_event ev;
+  c->last_ms = now_ms();
+  while (buf != NULL && c->messages < c->want) {
+    int rc = sansrtc_peer_wait_event(c->peer, &ev, buf, MSG_CAP, 50);
+    if (rc == 1 && ev.type == SANSRTC_PC_EVENT_MESSAGE) {
+      c->bytes += ev.len;
+      c->messages++;
+      c->last_ms = now_ms();
+    } else if (now_ms() - c->last_ms > c->quiet_ms) {
+      break;
+    }
+  }
+  free(buf);
+  return NULL;
+}
+
+/* Sends `count` messages of `size` bytes round-robin over the pair's
+ * channels while b counts them. Returns the seconds from the first send
+ * to the last arrival, with *delivered set. */
+static double pump(pair *pr, size_t size, uint64_t count, int reliable, uint64_t *delivered) {
+  counter c = {pr->b, count, 0, 0, reliable ? WAIT_MS : 500, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, count_messages, &c) != 0) die("thread", 0);
+  uint8_t *msg = calloc(1, size > 0 ? size : 1);
+  double start = now_ms();
+  for (uint64_t i = 0; msg != NULL && i < count; i++) {
+    int rc = sansrtc_peer_send(pr->a, pr->cha[i % (uint64_t)pr->channels], msg, size, 1, WAIT_MS);
+    if (rc != SANSRTC_OK) die("send", rc);
+  }
+  pthread_join(t, NULL);
+  free(msg);
+  *delivered = c.messages;
+  if (reliable && c.messages < count) die("messages missing", 0);
+  return (c.last_ms - start) / 1e3;
+}
+
+static int bench_throughput(size_t size, uint64_t bytes, int unordered) {
+  sansrtc_dc_init init;
+  sansrtc_dc_init_default(&init);
+  if (unordered) {
+    init.ordered = 0;
+    init.max_retransmits = 0;
+  }
+  pair pr;
+  pair_connect(&pr, 1, &init);
+  uint64_t count = (bytes + size - 1) / size, delivered;
+  double cpu0 = cpu_seconds();
+  double secs = pump(&pr, size, count, !unordered, &delivered);
+  double cpu = cpu_seconds() - cpu0;
+  if (secs <= 0 || delivered == 0) die("transfer", 0);
+  double moved = (double)delivered * (double)size;
+  printf("{\"bench\":\"throughput\",\"size\":%zu,\"bytes\":%llu,\"mode\":\"%s\","
+         "\"delivered_fraction\":%.4f,\"seconds\":%.3f,\"mbit_s\":%.1f,"
+         "\"cpu_s_per_gib\":%.2f}\n",
+         size, (unsigned long long)(count * size), unordered ? "unordered-unreliable" : "reliable",
+         (double)delivered / (double)count, secs, moved * 8 / secs / 1e6,
+         cpu / (moved / (1024.0 * 1024 * 1024)));
+  pair_destroy(&pr);
+  return 0;
+}
+
+static int bench_small(int channels, uint64_t count) {
+  if (channels < 1 || channels > 16) die("channels must be 1..16", 0);
+  pair pr;
+  pair_connect(&pr, channels, NULL);
+  uint64_t delivered;
+  double secs = pump(&pr, 100, count, 1, &delivered);
+  if (secs <= 0) die("transfer", 0);
+  printf("{\"bench\":\"small\",\"channels\":%d,\"messages\":%llu,\"seconds\":%.3f,"
+         "\"messages_per_s\":%.0f}\n",
+         channels, (unsigned long long)count, secs, (double)count / secs);
+  pair_destroy(&pr);
+  return 0;
+}
+
+/* ---- raw UDP baseline ------------------------------------------------------------- */
+
+typedef struct udp_rx {
+  int fd;
+  uint64_t want, got;
+  double first_ms, last_ms;
+} udp_rx;
+
+static void *udp_receive(void *arg) {
+  udp_rx *r = arg;
+  static uint8_t buf[65536];
+  while (r->got < r->want) {
+    ssize_t n = recv(r->fd, buf, sizeof buf, 0);
+    if (n < 0) break; /* SO_RCVTIMEO: the sender is done */
+    if (r->got == 0) r->first_ms = now_ms();
+    r->got += (uint64_t)n;
+    r->last_ms = now_ms();
+  }
+  return NULL;
+}
+
+static int bench_udp(size_t size, uint64_t bytes) {
+  if (size > 65507) size = 65507;
+  int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+  int buf = 4 << 20;
+  struct timeval tv = {0, 300000};
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (rx < 0 || tx < 0 || setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf) != 0 ||
+      setsockopt(tx, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf) != 0 ||
+      setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      bind(rx, (struct sockaddr *)&a, sizeof a) != 0 ||
+      getsockname(rx, (struct sockaddr *)&a, &len) != 0 ||
+      connect(tx, (struct sockaddr *)&a, sizeof a) != 0)
+    die("udp sockets", 0);
+  uint64_t count = (bytes + size - 1) / size;
+  udp_rx r = {rx, count * size, 0, 0, 0};
+  pthread_t t;
+  if (pthread_create(&t, NULL, udp_receive, &r) != 0) die("thread", 0);
+  uint8_t *msg = calloc(1, size);
+  double start = now_ms();
+  for (uint64_t i = 0; msg != NULL && i < count; i++)
+    if (send(tx, msg, size, 0) < 0) i--; /* ENOBUFS: try again */
+  pthread_join(t, NULL);
+  free(msg);
+  close(rx);
+  close(tx);
+  double secs = (r.last_ms - start) / 1e3;
+  printf("{\"bench\":\"udp\",\"size\":%zu,\"bytes\":%llu,\"received\":%llu,\"seconds\":%.3f,"
+         "\"mbit_s\":%.1f}\n",
+         size, (unsigned long long)(count * size), (unsigned long long)r.got, secs,
+         secs > 0 ? (double)r.got * 8 / secs / 1e6 : 0.0);
+  return 0;
+}
+
+/* ---- DTLS records against raw AES-GCM -------------------------------------------- */
+
+static void dtls_shuttle(sansrtc_dtls *from, sansrtc_dtls *to, uint8_t *buf) {
+  size_t n;
+  while (sansrtc_dtls_poll_transmit(from, buf, 2048, &n) == 1)
+    (void)sansrtc_dtls_handle_datagram(to, buf, n, 0);
+}
+
+static double aes_gcm_mb_s(size_t size, uint64_t bytes) {
+  unsigned char key[16] = {1}, iv[12] = {2}, tag[16];
+  uint8_t *in = calloc(1, size), *out = malloc(size + 16);
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int outl;
+  double start = now_ms();
+  uint64_t done = 0;
+  for (; ctx != NULL && in != NULL && out != NULL && done < bytes; done += size) {
+    iv[0]++;
+    EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, key, iv);
+    EVP_EncryptUpdate(ctx, NULL, &outl, in, 13); /* the record header as AAD */
+    EVP_EncryptUpdate(ctx, out, &outl, in, (int)size);
+    EVP_EncryptFinal_ex(ctx, out + outl, &outl);
+    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag);
+  }
+  double secs = (now_ms() - start) / 1e3;
+  EVP_CIPHER_CTX_free(ctx);
+  free(in);
+  free(out);
+  return (double)done / 1e6 / secs;
+}
+
+static int bench_crypto(uint64_t bytes) {
+  sansrtc_dtls_cert *cert[2];
+  sansrtc_dtls *d[2];
+  for (int i = 0; i < 2; i++) {
+    if (sansrtc_dtls_cert_generate(&cert[i], (int64_t)time(NULL)) != SANSRTC_OK) die("certificate", 0);
+    sansrtc_dtls_config cfg;
+    sansrtc_dtls_config_default(&cfg);
+    cfg.role = i == 0 ? SANSRTC_DTLS_CLIENT : SANSRTC_DTLS_SERVER;
+    cfg.cert = cert[i];
+    cfg.max_queued_bytes = 1 << 20;
+    if (sansrtc_dtls_new(&d[i], &cfg) != SANSRTC_OK) die("dtls", 0);
+  }
+  for (int i = 0; i < 2; i++)
+    (void)sansrtc_dtls_set_remote_fingerprint(d[i], "sha-256",
+                                              sansrtc_dtls_cert_fingerprint(cert[1 - i]), 0);
+  uint8_t buf[2048], payload[1200];
+  memset(payload, 7, sizeof payload);
+  (void)sansrtc_dtls_start(d[0], 0);
+  for (int round = 0; round < 10; round++) {
+    dtls_shuttle(d[0], d[1], buf);
+    dtls_shuttle(d[1], d[0], buf);
+  }
+  if (sansrtc_dtls_get_state(d[0]) != SANSRTC_DTLS_STATE_CONNECTED) die("dtls handshake", 0);
+  size_t size = sansrtc_dtls_max_payload(d[0]);
+  if (size > sizeof payload) size = sizeof payload;
+  uint64_t done = 0;
+  size_t n;
+  double start = now_ms();
+  while (done < bytes) {
+    for (int k = 0; k < 64; k++, done += size)
+      if (sansrtc_dtls_send(d[0], payload, size) != SANSRTC_OK) die("dtls send", 0);
+    dtls_shuttle(d[0], d[1], buf);
+    while (sansrtc_dtls_poll_data(d[1], buf, sizeof buf, &n) == 1) {
+    }
+  }
+  double secs = (now_ms() - start) / 1e3;
+  printf("{\"bench\":\"crypto\",\"record_payload\":%zu,\"dtls_mb_s\":%.1f,"
+         "\"aes128gcm_mb_s\":%.1f}\n",
+         size, (double)done / 1e6 / secs, aes_gcm_mb_s(size, bytes));
+  for (int i = 0; i < 2; i++) {
+    sansrtc_dtls_del(d[i]);
+    sansrtc_dtls_cert_free(cert[i]);
+  }
+  return 0;
+}
+
+/* ---- scale and cycles ---------------------------------------------------------------- */
+
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static int bench_scale(int pairs, int hold_s) {
+  raise_fd_limit();
+  pair *prs = calloc((size_t)pairs, sizeof *prs);
+  if (prs == NULL) die("memory", 0);
+  long rss0 = proc_status("VmRSS"), threads0 = proc_status("Threads");
+  double t0 = now_ms();
+  for (int i = 0; i < pairs; i++) pair_connect(&prs[i], 1, NULL);
+  double up_ms = now_ms() - t0;
+  long rss_up = proc_status("VmRSS");
+  double cpu0 = cpu_seconds(), h0 = now_ms();
+  sleep((unsigned)hold_s);
+  double cpu_pct = (cpu_seconds() - cpu0) / ((now_ms() - h0) / 1e3) * 100;
+  int connected = 0;
+  for (int i = 0; i < pairs; i++)
+    connected += sansrtc_peer_connection_state(prs[i].a) == SANSRTC_PC_STATE_CONNECTED &&
+                 sansrtc_peer_connection_state(prs[i].b) == SANSRTC_PC_STATE_CONNECTED;
+  long rss_held = proc_status("VmRSS"), threads = proc_status("Threads");
+  t0 = now_ms();
+  for (int i = 0; i < pairs; i++) pair_destroy(&prs[i]);
+  double down_ms = now_ms() - t0;
+  free(prs);
+  printf("{\"bench\":\"scale\",\"pairs\":%d,\"connections\":%d,\"up_ms\":%.0f,"
+         "\"rss_kib_per_connection\":%.1f,\"threads\":%ld,\"hold_s\":%d,"
+         "\"cpu_percent_holding\":%.1f,\"still_connected\":%d,\"teardown_ms\":%.0f,"
+         "\"peak_rss_kib\":%ld}\n",
+         pairs, 2 * pairs, up_ms,
+         (double)((rss_held > rss_up ? rss_held : rss_up) - rss0) / (2.0 * pairs),
+         threads - threads0, hold_s, cpu_pct, connected, down_ms, proc_status("VmHWM"));
+  return connected == pairs ? 0 : 1;
+}
+
+static int bench_cycles(int n) {
+  long rss_first = 0;
+  for (int i = 0; i < n; i++) {
+    pair pr;
+    pair_connect(&pr, 1, NULL);
+    if (sansrtc_peer_send(pr.a, pr.cha[0], "x", 1, 0, WAIT_MS) != SANSRTC_OK) die("send", 0);
+    pair_destroy(&pr);
+    if (i == 0) rss_first = proc_status("VmRSS");
+  }
+  long rss = proc_status("VmRSS");
+  printf("{\"bench\":\"cycles\",\"cycles\":%d,\"rss_kib_after_first\":%ld,"
+         "\"rss_kib_after_all\":%ld,\"rss_growth_kib_per_cycle\":%.2f}\n",
+         n, rss_first, rss, n > 1 ? (double)(rss - rss_first) / (n - 1) : 0.0);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *what = argc > 1 ? argv[1] : "";
+  unsigned long long x = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
+  unsigned long long y = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+  if (strcmp(what, "setup") == 0) return bench_setup();
+  if (strcmp(what, "throughput") == 0 && argc >= 4 && x > 0 && x <= MSG_CAP)
+    return bench_throughput((size_t)x, y, argc > 4 && strcmp(argv[4], "unordered") == 0);
+  if (strcmp(what, "udp") == 0 && argc == 4 && x > 0) return bench_udp((size_t)x, y);
+  if (strcmp(what, "small") == 0 && argc == 4) return bench_small((int)x, y);
+  if (strcmp(what, "crypto") == 0 && argc == 3) return bench_crypto(x);
+  if (strcmp(what, "scale") == 0 && argc == 4 && x > 0) return bench_scale((int)x, (int)y);
+  if (strcmp(what, "cycles") == 0 && argc == 3 && x > 0) return bench_cycles((int)x);
+  fprintf(stderr, "usage: bench setup | throughput SIZE BYTES [unordered] | udp SIZE BYTES |\n"
+                  "       small CHANNELS COUNT | crypto BYTES | scale PAIRS HOLD_S | cycles N\n");
+  return 2;
+}
