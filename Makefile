@@ -167,7 +167,7 @@ THREAD_SUITES := mailbox peer_worker
 # timers do not expire while the other side is being instrumented.
 HELGRIND_DILATION ?= 20
 helgrind: $(TEST_RUNNER)
-	@set -e; for s in mailbox peer_worker:api peer_worker:transfer; do \
+	@set -e; for s in mailbox peer_worker:api peer_worker:transfer peer_worker:scale; do \
 	    echo "== helgrind: $$s"; \
 	    case $$s in *:*) export CK_RUN_CASE=$${s#*:};; *) unset CK_RUN_CASE;; esac; \
 	    CK_RUN_SUITE=$${s%%:*} CK_FORK=no SANSRTC_TEST_SLOW=0 \
