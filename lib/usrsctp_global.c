@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #define SLOT_BITS 20
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define MAX_SLOTS (SLOT_MASK - 1)
-#define FINISH_ATTEMPTS 50
+#define FINISH_ATTEMPTS 200
 
 typedef struct slot {
   uint32_t id; /* 0 when free */
@@ -159,7 +160,11 @@ int sansrtc_usrsctp_acquire(const sansrtc_usrsctp_entry *entry, uint32_t *id) {
   return rc;
 }
 
-/* usrsctp frees closed sockets on its own schedule; give it time. */
+/* usrsctp frees closed sockets on its own schedule: its timers retry
+ * while something still holds a reference, possibly its own iterator
+ * thread (which walks every endpoint after an address is registered or
+ * removed). Advance the timers and yield so that thread can finish, as
+ * it may not get the CPU otherwise (valgrind runs one thread at a time). */
 static void finish_stack(void) {
   for (int i = 0; i < FINISH_ATTEMPTS; i++) {
     if (usrsctp_finish() == 0) {
@@ -167,6 +172,7 @@ static void finish_stack(void) {
       return;
     }
     usrsctp_handle_timers(100);
+    sched_yield();
   }
 }
 
