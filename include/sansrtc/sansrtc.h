@@ -124,8 +124,9 @@ typedef struct sansrtc_peer_config {
    * Only for running under tools that slow a program down 20-100 times
    * (valgrind's helgrind or DRD), where retransmission, handshake and
    * consent timers would otherwise expire before the slowed-down peer
-   * can answer. Both peers need the same value. Time limits passed to API
-   * calls stay real milliseconds. At most 1000. */
+   * can answer. Every peer in a process must use the same value (usrsctp
+   * keeps one clock per process), and so must the remote peer. Time limits
+   * passed to API calls stay real milliseconds. At most 1000. */
   unsigned time_dilation;
 } sansrtc_peer_config;
 

@@ -119,6 +119,23 @@ static void write_result(const char *scenario, int ok, const char *detail) {
   if (!ok || f == NULL) atomic_fetch_add(&failures, 1);
 }
 
+/* The number member `key` of a flat JSON object, or `otherwise`. */
+static long json_number(const char *json, const char *key, long otherwise) {
+  char *text = NULL;
+  long v = otherwise;
+  if (json_get(json, key, &text, &v) != 2) v = otherwise;
+  free(text);
+  return v;
+}
+
+/* The string member `key` of a flat JSON object (malloc'd), or NULL. */
+static char *json_string(const char *json, const char *key) {
+  char *text = NULL;
+  long ignored;
+  if (json_get(json, key, &text, &ignored) != 1) return NULL;
+  return text;
+}
+
 /* ---- sessions ---------------------------------------------------------------- */
 
 static session *find_session(long id) {
@@ -184,28 +201,26 @@ static void reply(session *s, uint32_t channel, const char *json) {
 }
 
 static void command_open(session *s, const char *cmd) {
-  char *label = NULL;
-  long v;
   sansrtc_dc_init init;
   sansrtc_dc_init_default(&init);
-  if (json_get(cmd, "ordered", &label, &v) == 2) init.ordered = v != 0;
-  if (json_get(cmd, "maxRetransmits", &label, &v) == 2) init.max_retransmits = (int32_t)v;
-  if (json_get(cmd, "maxPacketLifeTime", &label, &v) == 2)
-    init.max_packet_lifetime_ms = (int32_t)v;
-  if (json_get(cmd, "negotiated", &label, &v) == 2) init.negotiated = v != 0;
-  if (json_get(cmd, "id", &label, &v) == 2) init.id = (uint16_t)v;
-  if (json_get(cmd, "label", &label, &v) != 1) return;
+  init.ordered = json_number(cmd, "ordered", 1) != 0;
+  init.max_retransmits = (int32_t)json_number(cmd, "maxRetransmits", -1);
+  init.max_packet_lifetime_ms = (int32_t)json_number(cmd, "maxPacketLifeTime", -1);
+  init.negotiated = json_number(cmd, "negotiated", 0) != 0;
+  init.id = (uint16_t)json_number(cmd, "id", 0);
+  char *label = json_string(cmd, "label");
   uint32_t handle;
-  int rc = sansrtc_peer_create_channel(s->peer, label, &init, &handle);
+  int rc = label != NULL ? sansrtc_peer_create_channel(s->peer, label, &init, &handle)
+                         : SANSRTC_ERR_INVALID_ARGUMENT;
   if (rc != SANSRTC_OK)
-    fprintf(stderr, "interop_peer: cannot open %s: %s\n", label, sansrtc_strerror(rc));
+    fprintf(stderr, "interop_peer: cannot open %s: %s\n", label != NULL ? label : "(no label)",
+            sansrtc_strerror(rc));
   free(label);
 }
 
 static void command_close(session *s, const char *cmd) {
-  char *label = NULL;
-  long v;
-  if (json_get(cmd, "label", &label, &v) != 1) return;
+  char *label = json_string(cmd, "label");
+  if (label == NULL) return;
   uint32_t handles[MAX_CHANNELS];
   int n = 0;
   pthread_mutex_lock(&s->lock);
@@ -234,9 +249,8 @@ static void command_report(session *s, uint32_t control) {
 }
 
 static void handle_command(session *s, uint32_t control, const char *cmd) {
-  char *name = NULL;
-  long v;
-  if (json_get(cmd, "cmd", &name, &v) != 1) return;
+  char *name = json_string(cmd, "cmd");
+  if (name == NULL) return;
   if (strcmp(name, "open") == 0) command_open(s, cmd);
   else if (strcmp(name, "close") == 0) command_close(s, cmd);
   else if (strcmp(name, "report") == 0) command_report(s, control);
@@ -356,11 +370,10 @@ static void respond_error(int fd, const char *what, int rc) {
 }
 
 static void handle_offer(int fd, const char *body) {
-  char *sdp = NULL, *answer = NULL;
-  long trickle = 0;
-  (void)json_get(body, "trickle", &sdp, &trickle);
+  char *sdp = json_string(body, "sdp"), *answer = NULL;
+  long trickle = json_number(body, "trickle", 0);
   session *s = NULL;
-  int rc = json_get(body, "sdp", &sdp, &trickle) == 1 ? SANSRTC_OK : SANSRTC_ERR_INVALID_ARGUMENT;
+  int rc = sdp != NULL ? SANSRTC_OK : SANSRTC_ERR_INVALID_ARGUMENT;
   if (rc == SANSRTC_OK && (s = new_session(trickle != 0)) == NULL) rc = SANSRTC_ERR_NOMEM;
   if (rc == SANSRTC_OK) count_candidates(s, sdp);
   if (rc == SANSRTC_OK) rc = start_session(s);
@@ -377,9 +390,8 @@ static void handle_offer(int fd, const char *body) {
 }
 
 static void handle_sansrtc_offer(int fd, const char *body) {
-  char *offer = NULL, *ignored = NULL;
-  long trickle = 0;
-  (void)json_get(body, "trickle", &ignored, &trickle);
+  char *offer = NULL;
+  long trickle = json_number(body, "trickle", 0);
   uint32_t control;
   session *s = new_session(trickle != 0);
   int rc = s != NULL ? start_session(s) : SANSRTC_ERR_NOMEM;
@@ -392,26 +404,20 @@ static void handle_sansrtc_offer(int fd, const char *body) {
     http_respond_description(fd, "offer", offer, s->id);
   }
   free(offer);
-  free(ignored);
 }
 
 /* The session named by the body's "id", or NULL (answered with 404). */
 static session *body_session(int fd, const char *body) {
-  char *ignored = NULL;
-  long id = -1;
-  (void)json_get(body, "id", &ignored, &id);
-  free(ignored);
-  session *s = find_session(id);
+  session *s = find_session(json_number(body, "id", -1));
   if (s == NULL) http_respond(fd, "404 Not Found", "text/plain", "no such session\n", 16);
   return s;
 }
 
 static void handle_answer(int fd, const char *body) {
   session *s = body_session(fd, body);
-  char *sdp = NULL;
-  long num;
   if (s == NULL) return;
-  int rc = json_get(body, "sdp", &sdp, &num) == 1 ? SANSRTC_OK : SANSRTC_ERR_INVALID_ARGUMENT;
+  char *sdp = json_string(body, "sdp");
+  int rc = sdp != NULL ? SANSRTC_OK : SANSRTC_ERR_INVALID_ARGUMENT;
   if (rc == SANSRTC_OK) count_candidates(s, sdp);
   if (rc == SANSRTC_OK) rc = sansrtc_peer_set_remote_description(s->peer, SANSRTC_SDP_ANSWER, sdp);
   if (rc == SANSRTC_OK) http_respond(fd, "200 OK", "application/json", "{}", 2);
@@ -421,15 +427,13 @@ static void handle_answer(int fd, const char *body) {
 
 static void handle_remote_candidate(int fd, const char *body) {
   session *s = body_session(fd, body);
-  char *candidate = NULL;
-  long num;
   if (s == NULL) return;
-  int rc = json_get(body, "candidate", &candidate, &num) == 1 ? SANSRTC_OK
-                                                               : SANSRTC_ERR_INVALID_ARGUMENT;
+  char *candidate = json_string(body, "candidate");
+  int rc = candidate != NULL ? SANSRTC_OK : SANSRTC_ERR_INVALID_ARGUMENT;
   if (rc == SANSRTC_OK && candidate[0] != '\0') count_candidates(s, candidate);
+  /* Candidates sansrtc cannot use (TCP, mDNS names) are ignored, not refused. */
   if (rc == SANSRTC_OK) rc = sansrtc_peer_add_remote_candidate(s->peer, "0", candidate);
-  /* Candidates sansrtc cannot use (TCP, mDNS names here) are not errors. */
-  if (rc == SANSRTC_OK || rc == SANSRTC_ERR_UNSUPPORTED || rc == SANSRTC_ERR_NOT_FOUND)
+  if (rc == SANSRTC_OK)
     http_respond(fd, "200 OK", "application/json", "{}", 2);
   else respond_error(fd, "candidate refused", rc);
   free(candidate);
@@ -482,13 +486,9 @@ static void handle_kill_me(int fd, const char *body) {
 }
 
 static void handle_result(int fd, const char *body) {
-  char *scenario = NULL, *detail = NULL;
-  long num;
+  char *scenario = json_string(body, "scenario"), *detail = json_string(body, "detail");
   int ok = strstr(body, "\"ok\":true") != NULL;
-  if (json_get(body, "scenario", &scenario, &num) == 1) {
-    (void)json_get(body, "detail", &detail, &num);
-    write_result(scenario, ok, detail != NULL ? detail : "");
-  }
+  if (scenario != NULL) write_result(scenario, ok, detail != NULL ? detail : "");
   free(scenario);
   free(detail);
   http_respond(fd, "200 OK", "application/json", "{}", 2);
