@@ -342,14 +342,7 @@ int main(int argc, char **argv) {
   printf("%u\n", bound);
   fflush(stdout);
   fprintf(stderr, "browser: open http://127.0.0.1:%u/ in a browser on this machine\n", bound);
-  while (!atomic_load(&stopping)) {
-    struct pollfd p = {lfd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd >= 0 && !thread_set_spawn(&threads, serve_request, (void *)(intptr_t)fd)) close(fd);
-  }
-  close(lfd);
-  thread_set_join_all(&threads);
+  http_serve(lfd, &stopping, &threads, serve_request);
   for (int i = 0; i < MAX_PENDING; i++) sansrtc_peer_destroy(pending[i]); /* never answered */
   return exit_after_result && !atomic_load(&result_ok) ? 1 : 0;
 }

@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "sample_json.h"
+#include "sample_threads.h"
 
 #define HTTP_MAX_BODY (1u << 20)
 
@@ -115,6 +118,21 @@ static inline int http_listen(long port, uint16_t *bound) {
   }
   *bound = ntohs(a.sin_port);
   return fd;
+}
+
+/* Accepts connections on `lfd` and serves each on its own thread of
+ * `threads` (handle gets the socket as (void *)(intptr_t)fd and must
+ * close it) until *stop is set; then closes lfd and joins every thread. */
+static inline void http_serve(int lfd, atomic_int *stop, thread_set *threads,
+                              void *(*handle)(void *)) {
+  while (!atomic_load(stop)) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd >= 0 && !thread_set_spawn(threads, handle, (void *)(intptr_t)fd)) close(fd);
+  }
+  close(lfd);
+  thread_set_join_all(threads);
 }
 
 #endif

@@ -33,28 +33,12 @@ chromium) exe=chromium ;;
 firefox) exe=firefox-esr ;;
 *) echo "usage: browser_scenarios.sh BUILD_DIR chromium|firefox RESULTS_TSV" >&2; exit 2 ;;
 esac
-missing=
-command -v "$exe" >/dev/null || missing="$exe is not installed (make deps)"
-[ "$(id -u)" = 0 ] || missing="${missing:+$missing; }ip netns needs root"
-if [ -n "$missing" ]; then
-    if [ "${CI:-}" = true ]; then echo "interop $browser: FAILED: $missing"; exit 1; fi
-    echo "interop $browser: *** SKIPPED: $missing ***"
-    exit 0
-fi
+# shellcheck source=tests/interop/netns.sh
+source "$here/netns.sh"
+interop_require "interop $browser" "$exe"
 version=$("$exe" --version 2>/dev/null | head -1 | sed 's/^Mozilla //; s/ *$//')
 
-ns=sansrtc-interop-$$
-work=$(mktemp -d)
-cleanup() {
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    sleep 0.3
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns delete "$ns" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
+netns_setup
 if [ "$mdns" = on ]; then
     # A browser's mDNS responder needs a multicast-capable interface that
     # is not loopback, or it gathers nothing at all: a veth pair with both

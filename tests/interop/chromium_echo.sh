@@ -13,27 +13,11 @@ set -euo pipefail
 build=$1
 messages=${INTEROP_MESSAGES:-1000}
 
-missing=
-command -v chromium >/dev/null || missing="chromium is not installed (make deps)"
-[ "$(id -u)" = 0 ] || missing="${missing:+$missing; }ip netns needs root"
-if [ -n "$missing" ]; then
-    if [ "${CI:-}" = true ]; then echo "chromium_echo: FAILED: $missing"; exit 1; fi
-    echo "chromium_echo: *** SKIPPED: $missing ***"
-    exit 0
-fi
-
-ns=sansrtc-interop-$$
-work=$(mktemp -d)
-cleanup() {
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-    sleep 0.2
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns delete "$ns" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/interop/netns.sh
+source "$here/netns.sh"
+interop_require chromium_echo chromium
+netns_setup
 
 # run_role ROLE: one browser run with the page as offerer or answerer.
 run_role() {
@@ -46,7 +30,8 @@ run_role() {
     local port
     read -r port <"$dir/port"
     # Known-needed flags (see docs/interop.md); mDNS host-name hiding is off
-    # in this scenario: with it on, Chromium gathers nothing in the namespace.
+    # here (with it on Chromium gathers nothing in a namespace with only lo;
+    # browser_scenarios.sh covers it with a veth pair).
     ip netns exec "$ns" chromium --headless --no-sandbox --disable-gpu --disable-quic \
         --no-first-run --disable-background-networking --disable-component-update \
         --disable-sync --user-data-dir="$dir/profile" \

@@ -565,14 +565,7 @@ int main(int argc, char **argv) {
   }
   printf("%u\n", bound);
   fflush(stdout);
-  while (!atomic_load(&stopping)) {
-    struct pollfd p = {lfd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd >= 0 && !thread_set_spawn(&threads, serve_request, (void *)(intptr_t)fd)) close(fd);
-  }
-  close(lfd);
-  thread_set_join_all(&threads);
+  http_serve(lfd, &stopping, &threads, serve_request);
   for (int i = 0; i < nsessions; i++) free_session(sessions[i]);
   int n = atomic_load(&results), failed = atomic_load(&failures);
   fprintf(stderr, "interop_peer: %d results, %d failed\n", n, failed);
