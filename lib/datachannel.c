@@ -98,7 +98,8 @@ typedef struct dc_channel {
 struct sansrtc_datachannels {
   sansrtc_datachannels_config cfg;
   sansrtc_sctp *sctp;
-  dc_channel *ch;
+  dc_channel *ch; /* n_ch slots, grown on demand up to max_channels */
+  unsigned n_ch;
   int sctp_up;
   sansrtc_dgram_queue events; /* event header + payload */
   uint8_t *scratch;           /* one SCTP message */
@@ -127,14 +128,11 @@ int sansrtc_datachannels_new(sansrtc_datachannels **out, sansrtc_sctp *sctp,
     return SANSRTC_ERR_INVALID_ARGUMENT;
   sansrtc_datachannels *set = calloc(1, sizeof *set);
   if (set == NULL) return SANSRTC_ERR_NOMEM;
-  set->ch = calloc(cfg->max_channels, sizeof *set->ch);
   size_t rx = sansrtc_sctp_max_message_size(sctp);
   size_t tx = sansrtc_sctp_max_send_size(sctp);
   set->scratch_cap = rx > tx ? rx : tx;
   set->scratch = malloc(set->scratch_cap);
-  if (set->ch == NULL || set->scratch == NULL) {
-    free(set->ch);
-    free(set->scratch);
+  if (set->scratch == NULL) {
     free(set);
     return SANSRTC_ERR_NOMEM;
   }
@@ -154,7 +152,7 @@ static void free_channel(dc_channel *c) {
 
 void sansrtc_datachannels_del(sansrtc_datachannels *set) {
   if (set == NULL) return;
-  for (unsigned i = 0; i < set->cfg.max_channels; i++)
+  for (unsigned i = 0; i < set->n_ch; i++)
     free_channel(&set->ch[i]);
   free(set->ch);
   free(set->scratch);
@@ -163,15 +161,26 @@ void sansrtc_datachannels_del(sansrtc_datachannels *set) {
 }
 
 static dc_channel *find(const sansrtc_datachannels *set, uint16_t id) {
-  for (unsigned i = 0; i < set->cfg.max_channels; i++)
+  for (unsigned i = 0; i < set->n_ch; i++)
     if (set->ch[i].state != DC_FREE && set->ch[i].id == id) return &set->ch[i];
   return NULL;
 }
 
+/* A free slot, growing the table (which moves every slot) when all are
+ * taken; NULL at max_channels or out of memory. */
 static dc_channel *free_slot(sansrtc_datachannels *set) {
-  for (unsigned i = 0; i < set->cfg.max_channels; i++)
+  for (unsigned i = 0; i < set->n_ch; i++)
     if (set->ch[i].state == DC_FREE) return &set->ch[i];
-  return NULL;
+  if (set->n_ch == set->cfg.max_channels) return NULL;
+  unsigned n = set->n_ch ? 2 * set->n_ch : 4;
+  if (n > set->cfg.max_channels) n = set->cfg.max_channels;
+  dc_channel *t = realloc(set->ch, n * sizeof *t);
+  if (t == NULL) return NULL;
+  unsigned first_new = set->n_ch;
+  memset(t + first_new, 0, (n - first_new) * sizeof *t);
+  set->ch = t;
+  set->n_ch = n;
+  return &set->ch[first_new];
 }
 
 static int emit(sansrtc_datachannels *set, sansrtc_dc_event_type type,
@@ -344,7 +353,8 @@ int sansrtc_dc_open(sansrtc_datachannels *set, const sansrtc_dc_init *init,
     return SANSRTC_ERR_LIMIT;
   }
   dc_channel *c = free_slot(set);
-  if (c == NULL) return SANSRTC_ERR_LIMIT;
+  if (c == NULL)
+    return set->n_ch == set->cfg.max_channels ? SANSRTC_ERR_LIMIT : SANSRTC_ERR_NOMEM;
   c->id = chosen;
   c->low_threshold = set->cfg.buffered_amount_low_threshold;
   int rc = init_channel(c, init);
@@ -529,11 +539,11 @@ static void on_sctp_event(sansrtc_datachannels *set,
                           const sansrtc_sctp_event *ev) {
   if (ev->type == SANSRTC_SCTP_EVENT_CONNECTED) {
     set->sctp_up = 1;
-    for (unsigned i = 0; i < set->cfg.max_channels; i++)
+    for (unsigned i = 0; i < set->n_ch; i++)
       run_channel(set, &set->ch[i]);
   } else if (ev->type == SANSRTC_SCTP_EVENT_CLOSED) {
     set->sctp_up = 0;
-    for (unsigned i = 0; i < set->cfg.max_channels; i++) {
+    for (unsigned i = 0; i < set->n_ch; i++) {
       dc_channel *c = &set->ch[i];
       if (c->state == DC_FREE) continue;
       if (c->state != DC_CLOSING) { /* not closed by anyone */
@@ -567,7 +577,7 @@ int sansrtc_datachannels_process(sansrtc_datachannels *set) {
     }
     break;
   }
-  for (unsigned i = 0; i < set->cfg.max_channels; i++)
+  for (unsigned i = 0; i < set->n_ch; i++)
     run_channel(set, &set->ch[i]);
   return SANSRTC_OK;
 }

@@ -505,6 +505,9 @@ static int setup_ssl(sansrtc_dtls *d) {
   DTLS_set_timer_cb(d->ssl, timer_cb);
   SSL_set_info_callback(d->ssl, info_cb);
   SSL_set_mtu(d->ssl, d->cfg.mtu);
+  /* Give the 16 KiB record buffers back whenever they are empty: an idle
+   * connection then holds none (thousands of connections per process). */
+  SSL_set_mode(d->ssl, SSL_MODE_RELEASE_BUFFERS);
   if (!set_srtp_profiles(d->ssl, d->cfg.srtp_profiles))
     return SANSRTC_ERR_CRYPTO;
   return SANSRTC_OK;

@@ -83,6 +83,7 @@ struct sansrtc_pc {
 
   pc_channel *ch;
   unsigned max_channels;
+  unsigned n_ch; /* slots in `ch`, grown on demand up to max_channels */
   uint32_t next_handle;
 
   sansrtc_pc_state state;
@@ -212,13 +213,13 @@ static void set_gathering(sansrtc_pc *pc, sansrtc_gathering_state s) {
 /* ------------------------------------------------------------------------ */
 
 static pc_channel *channel_by_handle(const sansrtc_pc *pc, uint32_t handle) {
-  for (unsigned i = 0; handle != 0 && i < pc->max_channels; i++)
+  for (unsigned i = 0; handle != 0 && i < pc->n_ch; i++)
     if (pc->ch[i].handle == handle && !pc->ch[i].closed) return &pc->ch[i];
   return NULL;
 }
 
 static pc_channel *channel_by_stream(const sansrtc_pc *pc, uint16_t stream) {
-  for (unsigned i = 0; i < pc->max_channels; i++)
+  for (unsigned i = 0; i < pc->n_ch; i++)
     if (pc->ch[i].handle != 0 && !pc->ch[i].closed &&
         pc->ch[i].stream == (int32_t)stream)
       return &pc->ch[i];
@@ -241,23 +242,44 @@ static char *dup_text(const char *s) {
   return d;
 }
 
+/* A free slot, growing the table (which moves every slot) when all are
+ * taken; NULL at max_channels or out of memory. */
+static pc_channel *free_slot(sansrtc_pc *pc) {
+  for (unsigned i = 0; i < pc->n_ch; i++)
+    if (pc->ch[i].handle == 0) return &pc->ch[i];
+  if (pc->n_ch == pc->max_channels) return NULL;
+  unsigned n = pc->n_ch ? 2 * pc->n_ch : 4;
+  if (n > pc->max_channels) n = pc->max_channels;
+  pc_channel *t = realloc(pc->ch, n * sizeof *t);
+  if (t == NULL) return NULL;
+  unsigned first_new = pc->n_ch;
+  memset(t + first_new, 0, (n - first_new) * sizeof *t);
+  pc->ch = t;
+  pc->n_ch = n;
+  return &pc->ch[first_new];
+}
+
+static int table_full(const sansrtc_pc *pc) {
+  if (pc->n_ch < pc->max_channels) return 0;
+  for (unsigned i = 0; i < pc->n_ch; i++)
+    if (pc->ch[i].handle == 0) return 0;
+  return 1;
+}
+
 /* A free slot with a new handle and copies of label and protocol. */
 static pc_channel *new_channel(sansrtc_pc *pc, const char *label,
                                const char *protocol) {
-  for (unsigned i = 0; i < pc->max_channels; i++) {
-    pc_channel *c = &pc->ch[i];
-    if (c->handle != 0) continue;
-    c->label = dup_text(label);
-    c->protocol = dup_text(protocol);
-    if (c->label == NULL || c->protocol == NULL) {
-      free_channel(c);
-      return NULL;
-    }
-    c->handle = ++pc->next_handle;
-    c->stream = -1;
-    return c;
+  pc_channel *c = free_slot(pc);
+  if (c == NULL) return NULL;
+  c->label = dup_text(label);
+  c->protocol = dup_text(protocol);
+  if (c->label == NULL || c->protocol == NULL) {
+    free_channel(c);
+    return NULL;
   }
-  return NULL;
+  c->handle = ++pc->next_handle;
+  c->stream = -1;
+  return c;
 }
 
 /* Opens a waiting channel on the channel set now that it exists. */
@@ -328,9 +350,8 @@ int sansrtc_pc_new(sansrtc_pc **out, const sansrtc_pc_config *cfg) {
   if (rc == SANSRTC_OK)
     rc = sansrtc_random(cfg->random_fn, cfg->random_user_data, id, sizeof id);
   if (rc == SANSRTC_OK) {
-    pc->ch = calloc(pc->max_channels, sizeof *pc->ch);
     pc->scratch = malloc(pc->scratch_cap);
-    if (pc->ch == NULL || pc->scratch == NULL) rc = SANSRTC_ERR_NOMEM;
+    if (pc->scratch == NULL) rc = SANSRTC_ERR_NOMEM;
   }
   if (rc != SANSRTC_OK) {
     sansrtc_pc_del(pc);
@@ -353,7 +374,7 @@ void sansrtc_pc_del(sansrtc_pc *pc) {
   sansrtc_sdp_free(pc->remote_offer);
   for (size_t i = 0; i < pc->pending_remote_count; i++)
     free(pc->pending_remote[i]);
-  for (unsigned i = 0; pc->ch != NULL && i < pc->max_channels; i++)
+  for (unsigned i = 0; pc->ch != NULL && i < pc->n_ch; i++)
     free_channel(&pc->ch[i]);
   free(pc->ch);
   free(pc->local_cands);
@@ -589,7 +610,7 @@ static int fix_dtls_role(sansrtc_pc *pc, sansrtc_dtls_role role,
   if (pc->dtls != NULL) return SANSRTC_OK; /* renegotiation keeps it */
   int rc = create_transport(pc, role);
   if (rc != SANSRTC_OK) return rc;
-  for (unsigned i = 0; i < pc->max_channels; i++)
+  for (unsigned i = 0; i < pc->n_ch; i++)
     if (pc->ch[i].handle != 0 && !pc->ch[i].closed && pc->ch[i].stream < 0)
       open_waiting_channel(pc, &pc->ch[i]);
   release_early_dtls(pc, now);
@@ -923,12 +944,12 @@ int sansrtc_pc_create_data_channel(sansrtc_pc *pc, const sansrtc_dc_init *init,
     return SANSRTC_ERR_INVALID_ARGUMENT;
   if (pc->closed) return SANSRTC_ERR_INVALID_STATE;
   if (init->negotiated)
-    for (unsigned i = 0; i < pc->max_channels; i++)
+    for (unsigned i = 0; i < pc->n_ch; i++)
       if (pc->ch[i].handle != 0 && !pc->ch[i].closed &&
           pc->ch[i].init.negotiated && pc->ch[i].init.id == init->id)
         return SANSRTC_ERR_INVALID_STATE;
   pc_channel *c = new_channel(pc, init->label, init->protocol);
-  if (c == NULL) return SANSRTC_ERR_LIMIT;
+  if (c == NULL) return table_full(pc) ? SANSRTC_ERR_LIMIT : SANSRTC_ERR_NOMEM;
   c->init = *init;
   c->init.label = NULL;
   c->init.protocol = NULL;
@@ -1125,7 +1146,7 @@ const char *sansrtc_pc_error_text(const sansrtc_pc *pc) {
 
 /* Forgets a channel whose CHANNEL_CLOSED event was just taken. */
 static void forget_closed_channel(sansrtc_pc *pc, uint32_t handle) {
-  for (unsigned i = 0; i < pc->max_channels; i++)
+  for (unsigned i = 0; i < pc->n_ch; i++)
     if (pc->ch[i].handle == handle && pc->ch[i].closed) free_channel(&pc->ch[i]);
 }
 
@@ -1180,7 +1201,7 @@ void sansrtc_pc_close(sansrtc_pc *pc, sansrtc_tstamp now) {
     (void)sansrtc_dtls_close(pc->dtls, now);
     pump_dtls_down(pc);
   }
-  for (unsigned i = 0; i < pc->max_channels; i++) {
+  for (unsigned i = 0; i < pc->n_ch; i++) {
     pc_channel *c = &pc->ch[i];
     if (c->handle == 0 || c->closed) continue;
     emit_simple(pc, SANSRTC_PC_EVENT_CHANNEL_CLOSED, 0, c->handle);

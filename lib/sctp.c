@@ -69,7 +69,7 @@ void sansrtc_sctp_config_default(sansrtc_sctp_config *cfg) {
   cfg->rto_min_ms = 200;
   cfg->rto_max_ms = 10000;
   cfg->tick_interval = 10 * SANSRTC_MILLISECONDS;
-  cfg->idle_tick_interval = SANSRTC_SECONDS;
+  cfg->idle_tick_interval = 5 * SANSRTC_SECONDS;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -462,7 +462,11 @@ int sansrtc_sctp_handle_timeout(sansrtc_sctp *s, sansrtc_tstamp now) {
 sansrtc_tstamp sansrtc_sctp_next_deadline(const sansrtc_sctp *s) {
   if (s == NULL || !s->started) return SANSRTC_TSTAMP_NEVER;
   int slow = s->idle && !s->touched && s->cfg.idle_tick_interval > s->cfg.tick_interval;
-  return s->last_tick + (slow ? s->cfg.idle_tick_interval : s->cfg.tick_interval);
+  if (slow) return s->last_tick + s->cfg.idle_tick_interval;
+  /* No faster than the process-wide timer wheel moves. */
+  sansrtc_tstamp wheel =
+      (sansrtc_tstamp)sansrtc_usrsctp_current_granularity_ms() * SANSRTC_MILLISECONDS;
+  return s->last_tick + (s->cfg.tick_interval > wheel ? s->cfg.tick_interval : wheel);
 }
 
 int sansrtc_sctp_poll_transmit(sansrtc_sctp *s, uint8_t *buf, size_t cap,

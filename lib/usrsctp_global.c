@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,9 @@ static uint32_t n_free;
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 static int tick_based;
 static sansrtc_tstamp tick_base;
+/* sansrtc_usrsctp_granularity_ms(refs), kept up to date under life_lock
+ * and read by sansrtc_usrsctp_tick without it. */
+static atomic_uint granularity_ms = SANSRTC_USRSCTP_GRANULARITY_MS;
 
 #if defined(__x86_64__)
 /* CRC32c with the SSE4.2 instruction, 8 bytes at a time. */
@@ -155,6 +159,7 @@ int sansrtc_usrsctp_acquire(const sansrtc_usrsctp_entry *entry, uint32_t *id) {
       initialized = 1;
     }
     refs++;
+    atomic_store(&granularity_ms, sansrtc_usrsctp_granularity_ms(refs));
   }
   pthread_mutex_unlock(&life_lock);
   return rc;
@@ -186,7 +191,8 @@ void sansrtc_usrsctp_release(uint32_t id) {
     free_slots[n_free++] = s;
   }
   pthread_mutex_unlock(&lock);
-  if (found && --refs == 0) {
+  if (found) atomic_store(&granularity_ms, sansrtc_usrsctp_granularity_ms(--refs));
+  if (found && refs == 0) {
     finish_stack(); /* may run callbacks, which take `lock` */
     pthread_mutex_lock(&lock);
     if (!initialized) { /* nothing registered and nothing left in usrsctp */
@@ -214,6 +220,17 @@ int sansrtc_usrsctp_with(uint32_t id, void (*fn)(void *owner, void *arg),
   return ran;
 }
 
+uint32_t sansrtc_usrsctp_granularity_ms(uint32_t associations) {
+  uint32_t ms = associations / SANSRTC_USRSCTP_ASSOCIATIONS_PER_MS;
+  if (ms < SANSRTC_USRSCTP_GRANULARITY_MS) ms = SANSRTC_USRSCTP_GRANULARITY_MS;
+  if (ms > SANSRTC_USRSCTP_MAX_GRANULARITY_MS) ms = SANSRTC_USRSCTP_MAX_GRANULARITY_MS;
+  return ms;
+}
+
+uint32_t sansrtc_usrsctp_current_granularity_ms(void) {
+  return atomic_load_explicit(&granularity_ms, memory_order_relaxed);
+}
+
 void sansrtc_usrsctp_tick(sansrtc_tstamp now) {
   uint32_t elapsed_ms = 0;
   pthread_mutex_lock(&tick_lock);
@@ -223,7 +240,7 @@ void sansrtc_usrsctp_tick(sansrtc_tstamp now) {
   } else {
     sansrtc_tstamp ms = (now - tick_base) / SANSRTC_MILLISECONDS;
     if (ms > UINT32_MAX) ms = UINT32_MAX;
-    elapsed_ms = ms >= SANSRTC_USRSCTP_GRANULARITY_MS ? (uint32_t)ms : 0;
+    elapsed_ms = ms >= sansrtc_usrsctp_current_granularity_ms() ? (uint32_t)ms : 0;
     tick_base += (sansrtc_tstamp)elapsed_ms * SANSRTC_MILLISECONDS;
   }
   pthread_mutex_unlock(&tick_lock);

@@ -13,10 +13,13 @@
  *   races with destruction finds nothing instead of freed memory;
  * - the timer wheel is advanced by whichever owner calls
  *   sansrtc_usrsctp_tick() with its time: a call advances it by the
- *   milliseconds elapsed since the wheel last moved, once at least
- *   SANSRTC_USRSCTP_GRANULARITY_MS have, so the wheel moves at most 100
- *   times a second however many associations tick (usrsctp walks every
- *   timer of the process on each move).
+ *   milliseconds elapsed since the wheel last moved, once at least the
+ *   current granularity has. usrsctp walks every timer of the process on
+ *   each move, so a move costs time in proportion to the number of
+ *   associations; the granularity therefore grows with that number
+ *   (sansrtc_usrsctp_granularity_ms), which keeps the walking to a small,
+ *   bounded share of a core at thousands of associations at the price of
+ *   coarser SCTP timers there.
  *
  * docs/sctp.md gives the thread-safety argument.
  * SPDX-License-Identifier: BSD-2-Clause
@@ -51,15 +54,28 @@ void sansrtc_usrsctp_release(uint32_t id);
 int sansrtc_usrsctp_with(uint32_t id, void (*fn)(void *owner, void *arg),
                          void *arg);
 
-/* Advances usrsctp's timers to `now` (see above). Time going backwards (a
- * new fake clock in tests) re-bases without advancing. */
 /* The SCTP checksum (CRC32c, RFC 4960 appendix B) of a packet whose
  * checksum field is zero, as it is stored in the packet (native order,
  * which is what usrsctp does on the little-endian hosts sansrtc builds
  * for). usrsctp leaves outgoing checksums to conn_output. */
 uint32_t sansrtc_usrsctp_crc32c(const uint8_t *data, size_t len);
 
+/* The timer granularity for `associations` live associations: at least
+ * SANSRTC_USRSCTP_GRANULARITY_MS, one more millisecond per
+ * SANSRTC_USRSCTP_ASSOCIATIONS_PER_MS beyond that, at most
+ * SANSRTC_USRSCTP_MAX_GRANULARITY_MS (below the 200 ms minimum RTO). At
+ * 4,000 associations the wheel moves ten times a second. */
 #define SANSRTC_USRSCTP_GRANULARITY_MS 10
+#define SANSRTC_USRSCTP_ASSOCIATIONS_PER_MS 40
+#define SANSRTC_USRSCTP_MAX_GRANULARITY_MS 100
+uint32_t sansrtc_usrsctp_granularity_ms(uint32_t associations);
+
+/* The granularity in force now (for the live associations); ticking more
+ * often than this moves nothing. */
+uint32_t sansrtc_usrsctp_current_granularity_ms(void);
+
+/* Advances usrsctp's timers to `now` (see above). Time going backwards (a
+ * new fake clock in tests) re-bases without advancing. */
 void sansrtc_usrsctp_tick(sansrtc_tstamp now);
 
 /* The usrsctp address (sconn_addr) for an id. */

@@ -574,6 +574,37 @@ START_TEST(test_arguments_and_ids) {
 }
 END_TEST
 
+/* The channel table grows as channels open and stops at max_channels:
+ * one more is refused with LIMIT, and a closed slot is used again. */
+START_TEST(test_channel_table_grows_to_its_limit) {
+  sansrtc_datachannels_config cfg;
+  sansrtc_datachannels_config_default(&cfg);
+  cfg.max_channels = 6;
+  dc_world *w = world_new(37, &cfg);
+  pair_connect(&w->p);
+  sansrtc_dc_init init;
+  sansrtc_dc_init_default(&init);
+  uint16_t id[7];
+  for (int i = 0; i < 6; i++)
+    ck_assert_int_eq(sansrtc_dc_open(w->peer[0].set, &init, &id[i]), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dc_open(w->peer[0].set, &init, &id[6]), SANSRTC_ERR_LIMIT);
+  run_for(&w->p, 1 * SEC);
+  for (int i = 0; i < 6; i++) {
+    ck_assert_int_ge(find_event(&w->peer[0], SANSRTC_DC_EVENT_OPEN, id[i]), 0);
+    ck_assert_int_eq(sansrtc_dc_send(w->peer[0].set, id[i], (const uint8_t *)"m", 1, 0),
+                     SANSRTC_OK);
+  }
+  ck_assert_int_eq(sansrtc_dc_close(w->peer[0].set, id[2]), SANSRTC_OK);
+  run_for(&w->p, 1 * SEC);
+  ck_assert_int_ge(find_event(&w->peer[0], SANSRTC_DC_EVENT_CLOSED, id[2]), 0);
+  ck_assert_int_eq(sansrtc_dc_open(w->peer[0].set, &init, &id[6]), SANSRTC_OK);
+  run_for(&w->p, 1 * SEC);
+  ck_assert_int_ge(find_event(&w->peer[0], SANSRTC_DC_EVENT_OPEN, id[6]), 0);
+  ck_assert_uint_eq(count_events(&w->peer[1], SANSRTC_DC_EVENT_MESSAGE), 6);
+  world_free(w);
+}
+END_TEST
+
 /* With a 1 MiB a=max-message-size on both sides, 1 MiB messages pass whole;
  * a peer limit below ours bounds what we may send. */
 START_TEST(test_one_mebibyte_message_and_remote_limit) {
@@ -648,6 +679,7 @@ Suite *datachannel_suite(void) {
   tcase_add_test(tc, test_close_delivers_queued_messages);
   tcase_add_loop_test(tc, test_abandoned_large_messages_are_dropped_whole, 0, 2);
   tcase_add_test(tc, test_arguments_and_ids);
+  tcase_add_test(tc, test_channel_table_grows_to_its_limit);
   tcase_add_test(tc, test_one_mebibyte_message_and_remote_limit);
   tcase_add_test(tc, test_association_abort_fails_channels);
   suite_add_tcase(s, tc);

@@ -70,12 +70,18 @@ typedef struct sansrtc_sctp_config {
   /* RTO bounds in milliseconds: initial, minimum, maximum. */
   uint32_t rto_initial_ms, rto_min_ms, rto_max_ms;
   /* How often the owner advances usrsctp's timers while the association
-   * lives and is busy (usrsctp has no "next timer" query). Default 10 ms. */
+   * lives and is busy (usrsctp has no "next timer" query). Default 10 ms.
+   * With many associations in the process the deadline is spaced further
+   * (up to 100 ms at 4,000 and beyond), as usrsctp's process-wide timer
+   * list moves no more often than that: each move walks every timer of
+   * every association (docs/sctp.md). */
   sansrtc_tstamp tick_interval;
   /* The same once the association is idle: established, nothing queued or
    * unacknowledged, and no packet in or out for 500 ms; any send, packet
-   * or stream reset returns to tick_interval at once. Default 1 s, so an
-   * idle connection wakes once a second instead of a hundred times.
+   * or stream reset returns to tick_interval at once. Default 5 s, so an
+   * idle connection wakes about as often as ICE consent freshness wakes
+   * it anyway, instead of a hundred times a second; the only SCTP timer
+   * left then is the 30 s heartbeat, which may run up to 5 s late.
    * Values not above tick_interval disable the idle rate. */
   sansrtc_tstamp idle_tick_interval;
   /* Called, from whatever thread runs usrsctp at that moment, when packets

@@ -2,7 +2,7 @@
  * bench - sansrtc's benchmarks, one measurement per run; tests/bench/run.sh
  * repeats them, takes medians and writes results.json.
  *
- * usage: bench setup
+ * usage: bench setup [RUNS [shared]]
  *        bench throughput SIZE BYTES [unordered]
  *        bench udp SIZE BYTES
  *        bench small CHANNELS COUNT
@@ -12,8 +12,11 @@
  *
  * Each prints one JSON object on stdout with its figures. Peers use the
  * threaded API on loopback ("lo" only); sizes and counts are decimal.
- *   setup       two peers from creation to an open channel: ICE, DTLS,
- *               channel open (ms)
+ *   setup       two peers from creation to an open channel: peers
+ *               created, offer/answer applied, ICE, DTLS, channel open
+ *               (ms from creation); RUNS pairs in turn, the first cold
+ *               and the rest warm; "shared": one certificate for all
+ *               peers instead of one generated per peer
  *   throughput  BYTES in SIZE-byte messages on one channel (reliable
  *               ordered, or unordered with maxRetransmits 0), blocking
  *               send as backpressure: Mbit/s and CPU seconds per GiB
@@ -86,13 +89,19 @@ typedef struct pair {
   sansrtc_peer *a, *b;
   uint32_t cha[16], chb[16];
   int channels;
-  double ice_ms, dtls_ms, open_ms; /* from creation */
+  double created_ms, negotiated_ms; /* both peers created; offer/answer applied */
+  double ice_ms, dtls_ms, open_ms;    /* from creation */
 } pair;
+
+/* NULL: every peer generates its own certificate (the default); set by
+ * `setup RUNS shared` to one certificate for all, as a server would do. */
+static const sansrtc_dtls_cert *shared_cert;
 
 static sansrtc_peer *new_peer(void) {
   sansrtc_peer_config cfg;
   sansrtc_peer_config_default(&cfg);
   cfg.interfaces = "lo"; /* default worker stack: 256 KiB */
+  cfg.cert = shared_cert;
   sansrtc_peer *p = NULL;
   int rc = sansrtc_peer_create(&p, &cfg);
   if (rc != SANSRTC_OK) die("create", rc);
@@ -108,6 +117,7 @@ static void pair_connect(pair *pr, int channels, const sansrtc_dc_init *init) {
   pr->channels = channels;
   pr->a = new_peer();
   pr->b = new_peer();
+  pr->created_ms = now_ms() - t0;
   char *offer = NULL, *answer = NULL;
   int rc = SANSRTC_OK;
   for (int i = 0; i < channels && rc == SANSRTC_OK; i++)
@@ -120,6 +130,7 @@ static void pair_connect(pair *pr, int channels, const sansrtc_dc_init *init) {
   free(offer);
   free(answer);
   if (rc != SANSRTC_OK) die("negotiation", rc);
+  pr->negotiated_ms = now_ms() - t0;
   sansrtc_pc_event ev;
   uint8_t buf[512];
   int open = 0, got = 0;
@@ -147,12 +158,26 @@ static void pair_destroy(pair *pr) {
   sansrtc_peer_destroy(pr->b);
 }
 
-static int bench_setup(void) {
-  pair pr;
-  pair_connect(&pr, 1, NULL);
-  printf("{\"bench\":\"setup\",\"ice_ms\":%.2f,\"dtls_ms\":%.2f,\"open_ms\":%.2f}\n",
-         pr.ice_ms, pr.dtls_ms, pr.open_ms);
-  pair_destroy(&pr);
+/* `runs` pairs one after another in one process: the first pays the
+ * process's one-time costs (OpenSSL's algorithm tables, usrsctp start-up,
+ * first thread stacks) and is printed with "warm":0, the rest with 1. */
+static int bench_setup(int runs, int shared) {
+  sansrtc_dtls_cert *cert = NULL;
+  if (shared) {
+    int rc = sansrtc_dtls_cert_generate(&cert, (int64_t)time(NULL));
+    if (rc != SANSRTC_OK) die("certificate", rc);
+    shared_cert = cert;
+  }
+  for (int i = 0; i < runs; i++) {
+    pair pr;
+    pair_connect(&pr, 1, NULL);
+    printf("{\"bench\":\"setup\",\"shared_cert\":%d,\"warm\":%d,\"created_ms\":%.2f,\"negotiated_ms\":%.2f,"
+           "\"ice_ms\":%.2f,\"dtls_ms\":%.2f,\"open_ms\":%.2f}\n",
+           shared, i > 0, pr.created_ms, pr.negotiated_ms, pr.ice_ms, pr.dtls_ms, pr.open_ms);
+    pair_destroy(&pr);
+  }
+  shared_cert = NULL;
+  sansrtc_dtls_cert_free(cert);
   return 0;
 }
 
@@ -438,7 +463,7 @@ int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   unsigned long long x = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
   unsigned long long y = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
-  if (strcmp(what, "setup") == 0) return bench_setup();
+  if (strcmp(what, "setup") == 0) return bench_setup(argc > 2 ? (int)x : 1, argc > 3 && strcmp(argv[3], "shared") == 0);
   if (strcmp(what, "throughput") == 0 && argc >= 4 && x > 0 && x <= MSG_CAP)
     return bench_throughput((size_t)x, y, argc > 4 && strcmp(argv[4], "unordered") == 0);
   if (strcmp(what, "udp") == 0 && argc == 4 && x > 0) return bench_udp((size_t)x, y);
@@ -446,7 +471,7 @@ int main(int argc, char **argv) {
   if (strcmp(what, "crypto") == 0 && argc == 3) return bench_crypto(x);
   if (strcmp(what, "scale") == 0 && argc == 4 && x > 0) return bench_scale((int)x, (int)y);
   if (strcmp(what, "cycles") == 0 && argc == 3 && x > 0) return bench_cycles((int)x);
-  fprintf(stderr, "usage: bench setup | throughput SIZE BYTES [unordered] | udp SIZE BYTES |\n"
+  fprintf(stderr, "usage: bench setup [RUNS [shared]] | throughput SIZE BYTES [unordered] | udp SIZE BYTES |\n"
                   "       small CHANNELS COUNT | crypto BYTES | scale PAIRS HOLD_S | cycles N\n");
   return 2;
 }
