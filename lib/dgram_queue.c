@@ -39,7 +39,7 @@ static int make_room(sansrtc_dgram_queue *q, size_t need) {
     q->tail = used;
     if (q->cap - q->tail >= need) return SANSRTC_OK;
   }
-  size_t cap = q->cap ? q->cap : FIRST_CAPACITY;
+  size_t cap = q->cap ? q->cap : q->last_cap ? q->last_cap : FIRST_CAPACITY;
   while (cap - used < need) cap *= 2;
   uint8_t *nb = realloc(q->buf, cap);
   if (nb == NULL) return SANSRTC_ERR_NOMEM;
@@ -77,9 +77,19 @@ int sansrtc_dgram_queue_push(sansrtc_dgram_queue *q, const uint8_t *data,
   return sansrtc_dgram_queue_push2(q, data, len, NULL, 0);
 }
 
+/* An emptied queue gives back a buffer that grew past its first size,
+ * so idle connections hold no queue memory; the size is remembered so a
+ * busy queue goes straight back to it instead of doubling up again. */
 static void drop_front(sansrtc_dgram_queue *q, size_t n) {
   q->head += ENTRY_HEADER + n;
-  if (--q->count == 0) q->head = q->tail = 0;
+  if (--q->count > 0) return;
+  q->head = q->tail = 0;
+  if (q->cap > FIRST_CAPACITY) {
+    free(q->buf);
+    q->buf = NULL;
+    q->last_cap = q->cap;
+    q->cap = 0;
+  }
 }
 
 /* Copies the oldest entry out (see pop2); 2 when it was shorter than the

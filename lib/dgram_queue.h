@@ -3,8 +3,11 @@
  *
  * Each entry is a 4-byte length and the bytes. The buffer is allocated on
  * the first push, grows by doubling up to `max_bytes` (entries plus their
- * headers) and is compacted when the front has been consumed, so a queue
- * that is drained after every call stays small and allocates rarely.
+ * headers) and is compacted when the front has been consumed. A buffer
+ * that grew past its first 2 KiB is freed when the queue empties (idle
+ * connections hold none) and the next push allocates its old size again.
+ * Pointers into the queue (front, next, reserve) are therefore valid only
+ * until the next call that drops or adds an entry.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef SANSRTC_DGRAM_QUEUE_H
@@ -20,6 +23,7 @@ typedef struct sansrtc_dgram_queue {
   size_t tail;      /* offset just past the newest entry */
   size_t count;     /* entries queued */
   size_t max_bytes; /* limit on tail - head after a push */
+  size_t last_cap;  /* capacity before the buffer was last given back */
 } sansrtc_dgram_queue;
 
 /* Starts an empty queue (allocates nothing). */

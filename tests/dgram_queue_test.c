@@ -91,6 +91,36 @@ START_TEST(test_limit_growth_and_compaction) {
 }
 END_TEST
 
+/* A queue emptied after growing frees its buffer, and the next push
+ * allocates the grown size at once; one that never grew keeps its buffer. */
+START_TEST(test_grown_buffer_given_back_when_empty) {
+  sansrtc_dgram_queue q;
+  sansrtc_dgram_queue_init(&q, 1 << 20);
+  static uint8_t big[6000], out[6000];
+  memset(big, 0x5A, sizeof big);
+  ck_assert_int_eq(sansrtc_dgram_queue_push(&q, big, sizeof big), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dgram_queue_push(&q, big, 100), SANSRTC_OK);
+  size_t grown = q.cap, len;
+  ck_assert_uint_gt(grown, 2048);
+  ck_assert_int_eq(sansrtc_dgram_queue_pop(&q, out, sizeof out, &len), 1);
+  ck_assert_ptr_nonnull(q.buf); /* one entry left */
+  ck_assert_int_eq(sansrtc_dgram_queue_pop(&q, out, sizeof out, &len), 1);
+  ck_assert_ptr_null(q.buf);
+  ck_assert_uint_eq(q.cap, 0);
+  ck_assert_int_eq(sansrtc_dgram_queue_push(&q, big, 10), SANSRTC_OK);
+  ck_assert_uint_eq(q.cap, grown);
+  sansrtc_dgram_queue_drop(&q);
+  ck_assert_ptr_null(q.buf);
+  sansrtc_dgram_queue_free(&q);
+  sansrtc_dgram_queue_init(&q, 1 << 20);
+  ck_assert_int_eq(sansrtc_dgram_queue_push(&q, big, 10), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_dgram_queue_pop(&q, out, sizeof out, &len), 1);
+  ck_assert_ptr_nonnull(q.buf);
+  ck_assert_uint_eq(q.cap, 2048);
+  sansrtc_dgram_queue_free(&q);
+}
+END_TEST
+
 START_TEST(test_append_all_copies) {
   sansrtc_dgram_queue a, b;
   sansrtc_dgram_queue_init(&a, 1 << 16);
@@ -127,6 +157,7 @@ Suite *dgram_queue_suite(void) {
   tcase_add_test(tc, test_front_without_copy);
   tcase_add_test(tc, test_limit_growth_and_compaction);
   tcase_add_test(tc, test_append_all_copies);
+  tcase_add_test(tc, test_grown_buffer_given_back_when_empty);
   suite_add_tcase(s, tc);
   return s;
 }

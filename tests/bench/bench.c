@@ -7,7 +7,7 @@
  *        bench udp SIZE BYTES
  *        bench small CHANNELS COUNT
  *        bench crypto BYTES
- *        bench scale PAIRS HOLD_SECONDS
+ *        bench scale PAIRS HOLD_SECONDS [shared]
  *        bench cycles N
  *
  * Each prints one JSON object on stdout with its figures. Peers use the
@@ -28,7 +28,8 @@
  *               the same sizes: MB/s each
  *   scale       PAIRS connected pairs in one process, held HOLD_SECONDS:
  *               setup time, RSS and threads per connection, CPU while
- *               idle, how many stayed connected, teardown time
+ *               idle, how many stayed connected, teardown time;
+ *               "shared": one certificate for all peers
  *   cycles      N create/connect/destroy cycles (run under valgrind by
  *               run.sh for the leak totals): RSS growth
  *
@@ -161,13 +162,22 @@ static void pair_destroy(pair *pr) {
 /* `runs` pairs one after another in one process: the first pays the
  * process's one-time costs (OpenSSL's algorithm tables, usrsctp start-up,
  * first thread stacks) and is printed with "warm":0, the rest with 1. */
-static int bench_setup(int runs, int shared) {
+/* Makes every later peer use one certificate. */
+static sansrtc_dtls_cert *share_one_cert(void) {
   sansrtc_dtls_cert *cert = NULL;
-  if (shared) {
-    int rc = sansrtc_dtls_cert_generate(&cert, (int64_t)time(NULL));
-    if (rc != SANSRTC_OK) die("certificate", rc);
-    shared_cert = cert;
-  }
+  int rc = sansrtc_dtls_cert_generate(&cert, (int64_t)time(NULL));
+  if (rc != SANSRTC_OK) die("certificate", rc);
+  shared_cert = cert;
+  return cert;
+}
+
+static void stop_sharing(sansrtc_dtls_cert *cert) {
+  shared_cert = NULL;
+  sansrtc_dtls_cert_free(cert);
+}
+
+static int bench_setup(int runs, int shared) {
+  sansrtc_dtls_cert *cert = shared ? share_one_cert() : NULL;
   for (int i = 0; i < runs; i++) {
     pair pr;
     pair_connect(&pr, 1, NULL);
@@ -176,8 +186,7 @@ static int bench_setup(int runs, int shared) {
            shared, i > 0, pr.created_ms, pr.negotiated_ms, pr.ice_ms, pr.dtls_ms, pr.open_ms);
     pair_destroy(&pr);
   }
-  shared_cert = NULL;
-  sansrtc_dtls_cert_free(cert);
+  stop_sharing(cert);
   return 0;
 }
 
@@ -412,8 +421,9 @@ static void raise_fd_limit(void) {
   }
 }
 
-static int bench_scale(int pairs, int hold_s) {
+static int bench_scale(int pairs, int hold_s, int shared) {
   raise_fd_limit();
+  sansrtc_dtls_cert *cert = shared ? share_one_cert() : NULL;
   pair *prs = calloc((size_t)pairs, sizeof *prs);
   if (prs == NULL) die("memory", 0);
   long rss0 = proc_status("VmRSS"), threads0 = proc_status("Threads");
@@ -433,11 +443,12 @@ static int bench_scale(int pairs, int hold_s) {
   for (int i = 0; i < pairs; i++) pair_destroy(&prs[i]);
   double down_ms = now_ms() - t0;
   free(prs);
-  printf("{\"bench\":\"scale\",\"pairs\":%d,\"connections\":%d,\"up_ms\":%.0f,"
+  stop_sharing(cert);
+  printf("{\"bench\":\"scale\",\"shared_cert\":%d,\"pairs\":%d,\"connections\":%d,\"up_ms\":%.0f,"
          "\"rss_kib_per_connection\":%.1f,\"threads\":%ld,\"hold_s\":%d,"
          "\"cpu_percent_holding\":%.1f,\"still_connected\":%d,\"teardown_ms\":%.0f,"
          "\"peak_rss_kib\":%ld}\n",
-         pairs, 2 * pairs, up_ms,
+         shared, pairs, 2 * pairs, up_ms,
          (double)((rss_held > rss_up ? rss_held : rss_up) - rss0) / (2.0 * pairs),
          threads - threads0, hold_s, cpu_pct, connected, down_ms, proc_status("VmHWM"));
   return connected == pairs ? 0 : 1;
@@ -469,9 +480,10 @@ int main(int argc, char **argv) {
   if (strcmp(what, "udp") == 0 && argc == 4 && x > 0) return bench_udp((size_t)x, y);
   if (strcmp(what, "small") == 0 && argc == 4) return bench_small((int)x, y);
   if (strcmp(what, "crypto") == 0 && argc == 3) return bench_crypto(x);
-  if (strcmp(what, "scale") == 0 && argc == 4 && x > 0) return bench_scale((int)x, (int)y);
+  if (strcmp(what, "scale") == 0 && argc >= 4 && x > 0) return bench_scale((int)x, (int)y, argc > 4 && strcmp(argv[4], "shared") == 0);
   if (strcmp(what, "cycles") == 0 && argc == 3 && x > 0) return bench_cycles((int)x);
   fprintf(stderr, "usage: bench setup [RUNS [shared]] | throughput SIZE BYTES [unordered] | udp SIZE BYTES |\n"
-                  "       small CHANNELS COUNT | crypto BYTES | scale PAIRS HOLD_S | cycles N\n");
+                  "       small CHANNELS COUNT | crypto BYTES | scale PAIRS HOLD_S [shared] |\n"
+                  "       cycles N\n");
   return 2;
 }

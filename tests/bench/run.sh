@@ -46,15 +46,32 @@ add_json() { json_parts+=("$1"); }
 echo "sansrtc benchmarks ($mode) on $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
 row "measure" "min" "median" "max" "notes"
 
-# 1. Setup, in process.
+# 1. Setup, in process. Cold: the first pair of a fresh process (OpenSSL
+# and usrsctp start-up included). Warm: later pairs of one process, with a
+# certificate generated per peer (the default) and with one shared
+# certificate (what a server does).
 repeat "$setup_runs" "$work/setup" "$bench" setup
-for f in ice_ms dtls_ms open_ms; do
-    read -r lo med hi <<<"$(stats "$work/setup" $f)"
-    row "setup in-process: $f" "$lo" "$med" "$hi" "$setup_runs runs"
+"$bench" setup $((setup_runs + 1)) | grep '"warm":1' >"$work/setup-warm"
+"$bench" setup $((setup_runs + 1)) shared | grep '"warm":1' >"$work/setup-shared"
+setup_json=
+for kind in setup setup-warm setup-shared; do
+    case $kind in
+    setup) label=cold key=setup_in_process ;;
+    setup-warm) label=warm key=setup_in_process_warm ;;
+    *) label="warm, shared cert" key=setup_in_process_warm_shared_cert ;;
+    esac
+    for f in created_ms negotiated_ms ice_ms dtls_ms open_ms; do
+        read -r lo med hi <<<"$(stats "$work/$kind" $f)"
+        row "setup $label: $f" "$lo" "$med" "$hi" "$setup_runs runs, ms from creation"
+    done
+    p99=$(percentile "$work/$kind" open_ms 99)
+    row "setup $label: open_ms p99" "" "$p99" "" ""
+    j="\"$key\": {\"runs\": $setup_runs"
+    for f in created_ms negotiated_ms ice_ms dtls_ms open_ms; do
+        j+=", \"$f\": [$(stats "$work/$kind" $f | tr ' ' ,)]"
+    done
+    add_json "$j, \"open_ms_p99\": $p99}"
 done
-p99=$(percentile "$work/setup" open_ms 99)
-row "setup in-process: open_ms p99" "" "$p99" "" ""
-add_json "\"setup_in_process\": {\"runs\": $setup_runs, \"open_ms\": [$(stats "$work/setup" open_ms | tr ' ' ,)], \"ice_ms\": [$(stats "$work/setup" ice_ms | tr ' ' ,)], \"dtls_ms\": [$(stats "$work/setup" dtls_ms | tr ' ' ,)], \"open_ms_p99\": $p99}"
 
 # 1b. Setup across two processes: two `peer` samples wired by pipes.
 for ((i = 0; i < setup_runs; i++)); do
@@ -108,13 +125,17 @@ row "DTLS records, one way (MB/s)" $(stats "$work/crypto" dtls_mb_s) "x$(ratio "
 row "raw AES-128-GCM encrypt (MB/s)" $(stats "$work/crypto" aes128gcm_mb_s) "OpenSSL EVP"
 add_json "\"crypto\": {\"dtls_mb_s\": [$(stats "$work/crypto" dtls_mb_s | tr ' ' ,)], \"aes128gcm_mb_s\": [$(stats "$work/crypto" aes128gcm_mb_s | tr ' ' ,)]}"
 
-# 5. Scale: one run per size (each holds for $hold s).
+# 5. Scale: one run per size (each holds for $hold s), and the largest
+# size below 2,000 again with one certificate shared by all peers.
 scale_json=
-for n in $scale_list; do
-    line=$("$bench" scale "$n" "$hold" || true)
+shared_n=$(tr ' ' '\n' <<<"$scale_list" | awk '$1 < 2000' | tail -1)
+for n in $scale_list shared; do
+    args=("$n" "$hold") label="$n pairs"
+    [ "$n" = shared ] && args=("$shared_n" "$hold" shared) label="$shared_n pairs, shared cert"
+    line=$("$bench" scale "${args[@]}" || true)
     echo "$line" >"$work/scale$n"
-    row "scale $n pairs: RSS KiB per connection" "" "$(median "$work/scale$n" rss_kib_per_connection)" "" \
-        "up $(median "$work/scale$n" up_ms) ms, $(median "$work/scale$n" still_connected)/$n connected after ${hold}s, CPU $(median "$work/scale$n" cpu_percent_holding)% holding, teardown $(median "$work/scale$n" teardown_ms) ms"
+    row "scale $label: RSS KiB per connection" "" "$(median "$work/scale$n" rss_kib_per_connection)" "" \
+        "up $(median "$work/scale$n" up_ms) ms, $(median "$work/scale$n" still_connected)/${args[0]} connected after ${hold}s, CPU $(median "$work/scale$n" cpu_percent_holding)% holding, teardown $(median "$work/scale$n" teardown_ms) ms"
     scale_json+="${scale_json:+, }\"$n\": ${line:-null}"
 done
 add_json "\"scale\": {$scale_json}"
