@@ -159,7 +159,7 @@ static int av1_next(sansrtc_packetizer *p, uint8_t *buf, size_t *len,
     if (leb_size(rem) + rem > space) { /* fragment: fill the payload */
       if (space < 2) break;
       if (count < 3) { /* it will be the last of W elements: no length */
-        n = space;
+        n = space < rem ? space : rem;
         with_len = 0;
       } else {
         n = space - leb_size(space);
@@ -180,6 +180,7 @@ static int av1_next(sansrtc_packetizer *p, uint8_t *buf, size_t *len,
     p->obu_off = 0;
     p->pos = o.next;
     skip_dropped(p);
+    if (!with_len) break; /* an element without length ends the payload */
   }
   if (count == 0) return SANSRTC_ERR_INVALID_STATE; /* cannot happen */
   unsigned w = 0;

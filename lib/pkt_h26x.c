@@ -114,6 +114,9 @@ static int h26x_frame(sansrtc_packetizer *p) {
     if (n.len < hdr) return SANSRTC_ERR_MALFORMED;
     if (mode0 && n.len > p->cfg.max_payload) return SANSRTC_ERR_LIMIT;
     unsigned t = nal_type(h265, n.p);
+    /* Types the payload format takes for its own packets (RFC 6184 5.2,
+     * RFC 7798 4.4) cannot be sent as single NAL units. */
+    if (h265 ? t >= 48 : t == 0 || t >= 24) return SANSRTC_ERR_MALFORMED;
     if (ps_slot(h265, t) >= 0) has_ps = 1;
     if (is_key_type(h265, t) && !has_key) {
       has_key = 1;

@@ -35,7 +35,7 @@ static unsigned get_bits(bits *b, unsigned n) {
       b->err = 1;
       return 0;
     }
-    v = v << 1 | ((b->p[b->bit / 8] >> (7 - b->bit % 8)) & 1u);
+    v = v << 1 | ((unsigned)b->p[b->bit / 8] >> (7 - b->bit % 8) & 1u);
     b->bit++;
   }
   return v;

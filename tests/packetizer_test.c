@@ -852,6 +852,25 @@ START_TEST(test_av1_exact) {
   ck_assert_uint_eq(lc, 4);
   ck_assert_mem_eq(c1, c_want, 4);
   sansrtc_packetizer_del(p);
+  /* An element of 199 bytes with 200 bytes of room: with a length (2 bytes)
+   * it does not fit, without one (W=1) it does, whole (found by the
+   * fuzzer: the packetizer once read past the OBU here). */
+  p = new_pz(SANSRTC_CODEC_AV1, 201);
+  uint8_t big[201] = {0x32, 0xC6, 0x01}; /* OBU_FRAME, size 198 */
+  for (size_t i = 3; i < sizeof big; i++) big[i] = (uint8_t)i;
+  uint8_t e[201];
+  size_t le;
+  int me;
+  ck_assert_int_eq(sansrtc_packetizer_frame(p, big, sizeof big), SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_packetizer_next(p, e, sizeof e, &le, &me),
+                   SANSRTC_OK);
+  ck_assert_uint_eq(le, 200);
+  ck_assert_uint_eq(e[0], 0x10);
+  ck_assert_uint_eq(e[1], 0x30);
+  ck_assert_mem_eq(e + 2, big + 3, 198);
+  ck_assert_int_eq(me, 1);
+  ck_assert_int_eq(sansrtc_packetizer_pending(p), 0);
+  sansrtc_packetizer_del(p);
 
   sansrtc_depacketizer *d = new_dp(SANSRTC_CODEC_AV1);
   ck_assert_int_eq(sansrtc_depacketizer_push(d, b, lb, 11, 0, 1), SANSRTC_OK);

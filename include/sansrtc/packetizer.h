@@ -114,9 +114,11 @@ SANSRTC_API void sansrtc_packetizer_del(sansrtc_packetizer *p);
  * Returns SANSRTC_OK, or:
  *   SANSRTC_ERR_INVALID_ARGUMENT  NULL, or len 0
  *   SANSRTC_ERR_MALFORMED         the frame does not parse (H.264/H.265: no
- *                                 start code or an empty stream; AV1: an
- *                                 OBU header or size that lies; VP9: a
- *                                 superframe index that lies)
+ *                                 start code, an empty stream, or a NAL
+ *                                 unit type the payload format reserves:
+ *                                 H.264 0 and 24..31, H.265 48..63; AV1: an
+ *                                 OBU header or size that lies, or no OBU
+ *                                 to send)
  *   SANSRTC_ERR_LIMIT             Opus packet longer than max_payload, or in
  *                                 H.264 mode 0 a NAL unit longer than it
  * After an error no frame is pending.
