@@ -233,7 +233,7 @@ uninstall:
 # Debian packages: build tools, libraries, test and analysis tools, and the
 # browsers the interop tests drive.
 DEPS := build-essential pkg-config clang libclang-rt-14-dev libssl-dev \
-        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl coturn chromium \
+        libsrtp2-dev libusrsctp-dev check valgrind iproute2 curl coturn ffmpeg chromium \
         firefox-esr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
