@@ -113,10 +113,11 @@ $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_
 $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
-check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER)
+check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER) $(STATIC_LIB)
 	$(TEST_RUNNER)
 	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
 	bash tests/integration/server_samples.sh $(BUILD)
+	bash tests/integration/media_decode.sh $(BUILD)
 	bash tests/interop/chromium_echo.sh $(BUILD)
 	bash tests/interop/run_all.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
