@@ -19,5 +19,7 @@ Suite *peer_suite(void);
 Suite *mailbox_suite(void);
 Suite *peer_worker_suite(void);
 Suite *sample_json_suite(void);
+Suite *rtp_suite(void);
+Suite *rtcp_suite(void);
 
 #endif
