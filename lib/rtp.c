@@ -202,7 +202,7 @@ int sansrtc_rtp_ext_size(const sansrtc_rtp_ext *elems, size_t count,
 
 static size_t put_elem(uint8_t *p, const sansrtc_rtp_ext *e, int one_byte) {
   if (one_byte) {
-    p[0] = (uint8_t)(e->id << 4 | (e->len - 1u));
+    p[0] = (uint8_t)((size_t)e->id << 4 | (e->len - 1u));
   } else {
     p[0] = e->id;
     p[1] = (uint8_t)e->len;
@@ -311,7 +311,8 @@ sansrtc_tstamp sansrtc_rtp_abs_send_time_to_ns(uint32_t value) {
 
 int sansrtc_rtp_ext_parse_twcc_seq(const sansrtc_rtp_ext *e, uint16_t *seq) {
   if (e == NULL || seq == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
-  if (e->len != 2 || e->data == NULL) return SANSRTC_ERR_MALFORMED;
+  if ((e->len != 2 && e->len != 4) || e->data == NULL)
+    return SANSRTC_ERR_MALFORMED; /* 4: transport-wide-cc-02 request bytes */
   *seq = rd16(e->data);
   return SANSRTC_OK;
 }

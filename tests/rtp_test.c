@@ -438,6 +438,9 @@ START_TEST(test_typed_values) {
   e.len = 3;
   ck_assert_int_eq(sansrtc_rtp_ext_parse_twcc_seq(&e, &s),
                    SANSRTC_ERR_MALFORMED);
+  e.len = 4; /* transport-wide-cc-02 with a feedback request */
+  ck_assert_int_eq(sansrtc_rtp_ext_parse_twcc_seq(&e, &s), SANSRTC_OK);
+  ck_assert_uint_eq(s, 0xFEDC);
   /* RFC 6464 3: V=1 level 42 is 0xAA. */
   e.len = sansrtc_rtp_ext_encode_audio_level(1, 42, b);
   ck_assert_uint_eq(b[0], 0xAA);

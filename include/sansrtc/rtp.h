@@ -176,7 +176,9 @@ SANSRTC_API uint32_t sansrtc_rtp_abs_send_time_from_ns(sansrtc_tstamp ns);
 SANSRTC_API sansrtc_tstamp sansrtc_rtp_abs_send_time_to_ns(uint32_t value);
 
 /* transport-wide-cc (draft-holmer-rmcat-transport-wide-cc-extensions-01
- * 2): a 16-bit transport-wide sequence number, 2 bytes. */
+ * 2): a 16-bit transport-wide sequence number, 2 bytes (4 bytes, as
+ * transport-wide-cc-02 sends with a feedback request, are accepted and the
+ * request bytes ignored). */
 SANSRTC_API int sansrtc_rtp_ext_parse_twcc_seq(const sansrtc_rtp_ext *e,
                                                uint16_t *seq);
 SANSRTC_API size_t sansrtc_rtp_ext_encode_twcc_seq(uint16_t seq,
