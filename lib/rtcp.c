@@ -401,7 +401,7 @@ int sansrtc_rtcp_nack_lost(const sansrtc_rtcp_nack *n, uint16_t *out,
     if (total < cap) out[total] = pid;
     total++;
     for (unsigned b = 0; b < 16; b++) {
-      if (!((blp >> b) & 1u)) continue;
+      if (!(((unsigned)blp >> b) & 1u)) continue;
       if (total < cap) out[total] = (uint16_t)(pid + b + 1u);
       total++;
     }
@@ -489,9 +489,10 @@ static unsigned chunk_symbols(uint16_t chunk) {
 }
 
 static unsigned chunk_symbol(uint16_t chunk, unsigned i) {
-  if (!(chunk & 0x8000u)) return (chunk >> 13) & 3u;
-  if (chunk & 0x4000u) return (chunk >> (12u - 2u * i)) & 3u;
-  return (chunk >> (13u - i)) & 1u;
+  unsigned c = chunk;
+  if (!(c & 0x8000u)) return (c >> 13) & 3u;
+  if (c & 0x4000u) return (c >> (12u - 2u * i)) & 3u;
+  return (c >> (13u - i)) & 1u;
 }
 
 static size_t delta_size(unsigned symbol) {

@@ -563,7 +563,7 @@ END_TEST
 START_TEST(test_random_bytes) {
   uint32_t st = 777;
   uint8_t buf[96];
-  for (int i = 0; i < 200000; i++) {
+  for (int i = 0; i < 100000; i++) {
     size_t len = lcg_next(&st) % sizeof buf;
     for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)lcg_next(&st);
     if (len > 0 && (i & 1)) buf[0] = (uint8_t)(0x80 | (buf[0] & 0x3F));
