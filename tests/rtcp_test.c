@@ -578,6 +578,47 @@ START_TEST(test_twcc_chunks) {
 }
 END_TEST
 
+/* The chunk choice at its thresholds: a run of 14 one-bit statuses is a
+ * run-length chunk, a run of 7 two-bit statuses too. */
+START_TEST(test_twcc_chunk_thresholds) {
+  uint8_t buf[128];
+  size_t len;
+  sansrtc_rtcp_twcc_input in[15];
+  sansrtc_tstamp t = 64 * SANSRTC_MILLISECONDS;
+  for (unsigned i = 0; i < 15; i++) {
+    in[i].seq = (uint16_t)i;
+    in[i].received = 1;
+    in[i].arrival = t;
+    t += i < 13 ? 250 * SANSRTC_MICROSECONDS : 100 * SANSRTC_MILLISECONDS;
+  }
+  /* Statuses 1 x 14 then 2: chunks 0x200E, 0x4001; deltas 0, 1 x 13,
+   * 400. */
+  sansrtc_rtcp_twcc_desc d = {1, 2, 0, in, 15};
+  ck_assert_int_eq(sansrtc_rtcp_write_twcc(buf, sizeof buf, &d, &len),
+                   SANSRTC_OK);
+  ck_assert_uint_eq(len, 40);
+  ck_assert_mem_eq(buf + 20, "\x20\x0e\x40\x01\x00\x01", 6);
+  ck_assert_mem_eq(buf + 36, "\x01\x01\x01\x90", 4);
+  /* Statuses 1, 2 x 13, 1: a 2-bit vector (1 and six 2s, 0xDAAA), a run
+   * of seven 2s (0x4007), a run of one 1 (0x2001). */
+  t = 64 * SANSRTC_MILLISECONDS;
+  for (unsigned i = 0; i < 15; i++) {
+    in[i].arrival = t;
+    t += i < 13 ? 100 * SANSRTC_MILLISECONDS : 250 * SANSRTC_MICROSECONDS;
+  }
+  ck_assert_int_eq(sansrtc_rtcp_write_twcc(buf, sizeof buf, &d, &len),
+                   SANSRTC_OK);
+  ck_assert_uint_eq(len, 56);
+  ck_assert_mem_eq(buf + 20, "\xda\xaa\x40\x07\x20\x01\x00\x01\x90", 9);
+  ck_assert_mem_eq(buf + 51, "\x01\x90\x01\x00\x00", 5);
+  sansrtc_rtcp_twcc fb;
+  sansrtc_rtcp_twcc_packet p[16];
+  ck_assert_uint_eq(twcc_collect(buf, len, &fb, p, 16), 15);
+  ck_assert_int_eq(p[13].delta, 400);
+  ck_assert_int_eq(p[14].delta, 1);
+}
+END_TEST
+
 START_TEST(test_twcc_fit_mtu) {
   /* 400 packets, every fifth lost, deltas alternating about +76 ms and
    * -74 ms (large): 2-bit vectors. */
@@ -1260,6 +1301,7 @@ Suite *rtcp_suite(void) {
   tcase_add_test(tc, test_pli_fir_remb);
   tcase_add_test(tc, test_twcc_vector);
   tcase_add_test(tc, test_twcc_chunks);
+  tcase_add_test(tc, test_twcc_chunk_thresholds);
   tcase_add_test(tc, test_twcc_fit_mtu);
   tcase_add_test(tc, test_twcc_hostile);
   tcase_add_test(tc, test_compound_and_padding);
