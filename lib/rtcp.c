@@ -14,13 +14,13 @@
 
 #define MAX_PACKET (65536u * 4u) /* a 16-bit length in words, plus one */
 #define MAX_COUNT 31u
-#define FB_COMMON 8u            /* sender and media SSRC */
-#define SR_SENDER_INFO 24u      /* SSRC + NTP + RTP ts + counts */
+#define FB_COMMON 8u       /* sender and media SSRC */
+#define SR_SENDER_INFO 24u /* SSRC + NTP + RTP ts + counts */
 #define FIR_ENTRY 8u
 #define NACK_PAIR 4u
-#define REMB_FIXED 8u           /* "REMB", count, exponent, mantissa */
+#define REMB_FIXED 8u /* "REMB", count, exponent, mantissa */
 #define REMB_MAX_MANTISSA 0x3FFFFu
-#define TWCC_FIXED 8u           /* base seq, count, reference time, fb count */
+#define TWCC_FIXED 8u /* base seq, count, reference time, fb count */
 #define TWCC_MAX_RUN 8191u
 #define TWCC_VECTOR1 14u
 #define TWCC_VECTOR2 7u
@@ -71,8 +71,8 @@ static int parse_header(const uint8_t *p, size_t rest, sansrtc_rtcp_header *h) {
   h->type = p[1];
   h->length = rd16(p + 2);
   h->packet = view(p, size);
-  h->body = view(p + SANSRTC_RTCP_HEADER_SIZE,
-                 size - SANSRTC_RTCP_HEADER_SIZE - pad);
+  h->body =
+      view(p + SANSRTC_RTCP_HEADER_SIZE, size - SANSRTC_RTCP_HEADER_SIZE - pad);
   return SANSRTC_OK;
 }
 
@@ -152,8 +152,7 @@ static int check_type(const sansrtc_rtcp_header *h, const void *out,
 int sansrtc_rtcp_report_get(const sansrtc_rtcp_reports *r, size_t index,
                             sansrtc_rtcp_report *out) {
   if (r == NULL || out == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
-  if (index >= r->count ||
-      index >= r->blocks.len / SANSRTC_RTCP_REPORT_SIZE)
+  if (index >= r->count || index >= r->blocks.len / SANSRTC_RTCP_REPORT_SIZE)
     return SANSRTC_ERR_NOT_FOUND;
   const uint8_t *p = r->blocks.data + index * SANSRTC_RTCP_REPORT_SIZE;
   out->ssrc = rd32(p);
@@ -179,8 +178,7 @@ static int parse_reports(const sansrtc_rtcp_header *h, size_t off,
 }
 
 int sansrtc_rtcp_parse_sr(const sansrtc_rtcp_header *h, sansrtc_rtcp_sr *out) {
-  if (!check_type(h, out, SANSRTC_RTCP_SR))
-    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (!check_type(h, out, SANSRTC_RTCP_SR)) return SANSRTC_ERR_INVALID_ARGUMENT;
   int rc = parse_reports(h, SR_SENDER_INFO, &out->reports, &out->extension);
   if (rc != SANSRTC_OK) return rc;
   const uint8_t *b = h->body.data;
@@ -193,8 +191,7 @@ int sansrtc_rtcp_parse_sr(const sansrtc_rtcp_header *h, sansrtc_rtcp_sr *out) {
 }
 
 int sansrtc_rtcp_parse_rr(const sansrtc_rtcp_header *h, sansrtc_rtcp_rr *out) {
-  if (!check_type(h, out, SANSRTC_RTCP_RR))
-    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (!check_type(h, out, SANSRTC_RTCP_RR)) return SANSRTC_ERR_INVALID_ARGUMENT;
   int rc = parse_reports(h, 4, &out->reports, &out->extension);
   if (rc != SANSRTC_OK) return rc;
   out->ssrc = rd32(h->body.data);
@@ -339,8 +336,7 @@ int sansrtc_rtcp_parse_app(const sansrtc_rtcp_header *h,
 }
 
 int sansrtc_rtcp_parse_xr(const sansrtc_rtcp_header *h, sansrtc_rtcp_xr *out) {
-  if (!check_type(h, out, SANSRTC_RTCP_XR))
-    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (!check_type(h, out, SANSRTC_RTCP_XR)) return SANSRTC_ERR_INVALID_ARGUMENT;
   if (h->body.len < 4) return SANSRTC_ERR_MALFORMED;
   out->ssrc = rd32(h->body.data);
   out->blocks = view(h->body.data + 4, h->body.len - 4);
@@ -634,7 +630,8 @@ int sansrtc_rtcp_write_sr(uint8_t *buf, size_t cap,
   if (len == NULL || d == NULL || !check_reports(d->reports, d->report_count))
     return SANSRTC_ERR_INVALID_ARGUMENT;
   *len = 0;
-  size_t size = 4u + SR_SENDER_INFO + SANSRTC_RTCP_REPORT_SIZE * d->report_count;
+  size_t size =
+      4u + SR_SENDER_INFO + SANSRTC_RTCP_REPORT_SIZE * d->report_count;
   int rc = begin(buf, cap, size);
   if (rc != SANSRTC_OK) return rc;
   put_header(buf, d->report_count, SANSRTC_RTCP_SR, size);
@@ -878,7 +875,8 @@ int sansrtc_rtcp_write_remb(uint8_t *buf, size_t cap,
   buf[16] = (uint8_t)d->ssrc_count;
   buf[17] = (uint8_t)(exp << 2 | mantissa >> 16);
   wr16(buf + 18, (uint16_t)mantissa);
-  for (size_t i = 0; i < d->ssrc_count; i++) wr32(buf + 20 + 4 * i, d->ssrcs[i]);
+  for (size_t i = 0; i < d->ssrc_count; i++)
+    wr32(buf + 20 + 4 * i, d->ssrcs[i]);
   *len = size;
   return SANSRTC_OK;
 }
@@ -890,12 +888,14 @@ int sansrtc_rtcp_write_remb(uint8_t *buf, size_t cap,
 /* Walks the statuses the input describes, one sequence number at a time. */
 typedef struct twcc_cursor {
   const sansrtc_rtcp_twcc_input *pkts;
-  size_t next;   /* the next input entry */
-  uint16_t seq;  /* the sequence number of the next status */
-  int64_t prev;  /* the previous received packet's time, in ticks */
+  size_t next;  /* the next input entry */
+  uint16_t seq; /* the sequence number of the next status */
+  int64_t prev; /* the previous received packet's time, in ticks */
 } twcc_cursor;
 
-static int64_t ticks_of(sansrtc_tstamp t) { return (int64_t)(t / TWCC_TICK_NS); }
+static int64_t ticks_of(sansrtc_tstamp t) {
+  return (int64_t)(t / TWCC_TICK_NS);
+}
 
 /* The status symbol of the next sequence number, its delta in *delta;
  * advances. Returns -1 when the delta does not fit 16 bits. */
@@ -1116,16 +1116,26 @@ int sansrtc_rtcp_write(uint8_t *buf, size_t cap, const sansrtc_rtcp_desc *d,
                        size_t *len) {
   if (d == NULL || len == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   switch (d->kind) {
-    case SANSRTC_RTCP_KIND_SR: return sansrtc_rtcp_write_sr(buf, cap, &d->u.sr, len);
-    case SANSRTC_RTCP_KIND_RR: return sansrtc_rtcp_write_rr(buf, cap, &d->u.rr, len);
-    case SANSRTC_RTCP_KIND_SDES: return sansrtc_rtcp_write_sdes(buf, cap, &d->u.sdes, len);
-    case SANSRTC_RTCP_KIND_BYE: return sansrtc_rtcp_write_bye(buf, cap, &d->u.bye, len);
-    case SANSRTC_RTCP_KIND_APP: return sansrtc_rtcp_write_app(buf, cap, &d->u.app, len);
-    case SANSRTC_RTCP_KIND_NACK: return sansrtc_rtcp_write_nack(buf, cap, &d->u.nack, len);
-    case SANSRTC_RTCP_KIND_PLI: return sansrtc_rtcp_write_pli(buf, cap, &d->u.pli, len);
-    case SANSRTC_RTCP_KIND_FIR: return sansrtc_rtcp_write_fir(buf, cap, &d->u.fir, len);
-    case SANSRTC_RTCP_KIND_REMB: return sansrtc_rtcp_write_remb(buf, cap, &d->u.remb, len);
-    case SANSRTC_RTCP_KIND_TWCC: return sansrtc_rtcp_write_twcc(buf, cap, &d->u.twcc, len);
+    case SANSRTC_RTCP_KIND_SR:
+      return sansrtc_rtcp_write_sr(buf, cap, &d->u.sr, len);
+    case SANSRTC_RTCP_KIND_RR:
+      return sansrtc_rtcp_write_rr(buf, cap, &d->u.rr, len);
+    case SANSRTC_RTCP_KIND_SDES:
+      return sansrtc_rtcp_write_sdes(buf, cap, &d->u.sdes, len);
+    case SANSRTC_RTCP_KIND_BYE:
+      return sansrtc_rtcp_write_bye(buf, cap, &d->u.bye, len);
+    case SANSRTC_RTCP_KIND_APP:
+      return sansrtc_rtcp_write_app(buf, cap, &d->u.app, len);
+    case SANSRTC_RTCP_KIND_NACK:
+      return sansrtc_rtcp_write_nack(buf, cap, &d->u.nack, len);
+    case SANSRTC_RTCP_KIND_PLI:
+      return sansrtc_rtcp_write_pli(buf, cap, &d->u.pli, len);
+    case SANSRTC_RTCP_KIND_FIR:
+      return sansrtc_rtcp_write_fir(buf, cap, &d->u.fir, len);
+    case SANSRTC_RTCP_KIND_REMB:
+      return sansrtc_rtcp_write_remb(buf, cap, &d->u.remb, len);
+    case SANSRTC_RTCP_KIND_TWCC:
+      return sansrtc_rtcp_write_twcc(buf, cap, &d->u.twcc, len);
     case SANSRTC_RTCP_KIND_XR:
     case SANSRTC_RTCP_KIND_UNKNOWN: return write_raw_kind(buf, cap, d, len);
     default: return SANSRTC_ERR_INVALID_ARGUMENT;

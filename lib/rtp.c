@@ -262,18 +262,19 @@ static int parse_sdes(const sansrtc_rtp_ext *e, sansrtc_rtp_bytes *out,
   return SANSRTC_OK;
 }
 
-int sansrtc_rtp_ext_parse_mid(const sansrtc_rtp_ext *e, sansrtc_rtp_bytes *mid) {
+int sansrtc_rtp_ext_parse_mid(const sansrtc_rtp_ext *e,
+                              sansrtc_rtp_bytes *mid) {
   return parse_sdes(e, mid, 0);
 }
 
-int sansrtc_rtp_ext_parse_rid(const sansrtc_rtp_ext *e, sansrtc_rtp_bytes *rid) {
+int sansrtc_rtp_ext_parse_rid(const sansrtc_rtp_ext *e,
+                              sansrtc_rtp_bytes *rid) {
   return parse_sdes(e, rid, 1);
 }
 
 int sansrtc_rtp_ext_encode_sdes(const char *s, size_t len, int is_rid,
                                 uint8_t *out, size_t cap) {
-  if (s == NULL || out == NULL ||
-      !check_sdes((const uint8_t *)s, len, is_rid))
+  if (s == NULL || out == NULL || !check_sdes((const uint8_t *)s, len, is_rid))
     return SANSRTC_ERR_INVALID_ARGUMENT;
   if (len > cap) return SANSRTC_ERR_BUFFER_TOO_SMALL;
   memcpy(out, s, len);
@@ -284,8 +285,7 @@ int sansrtc_rtp_ext_parse_abs_send_time(const sansrtc_rtp_ext *e,
                                         uint32_t *value) {
   if (e == NULL || value == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
   if (e->len != 3 || e->data == NULL) return SANSRTC_ERR_MALFORMED;
-  *value = (uint32_t)e->data[0] << 16 | (uint32_t)e->data[1] << 8 |
-           e->data[2];
+  *value = (uint32_t)e->data[0] << 16 | (uint32_t)e->data[1] << 8 | e->data[2];
   return SANSRTC_OK;
 }
 
@@ -305,8 +305,7 @@ uint32_t sansrtc_rtp_abs_send_time_from_ns(sansrtc_tstamp ns) {
 
 sansrtc_tstamp sansrtc_rtp_abs_send_time_to_ns(uint32_t value) {
   uint64_t v = value & ABS_SEND_TIME_MASK;
-  return (v >> 18) * SANSRTC_SECONDS +
-         ((v & 0x3FFFFu) * SANSRTC_SECONDS >> 18);
+  return (v >> 18) * SANSRTC_SECONDS + ((v & 0x3FFFFu) * SANSRTC_SECONDS >> 18);
 }
 
 int sansrtc_rtp_ext_parse_twcc_seq(const sansrtc_rtp_ext *e, uint16_t *seq) {
@@ -399,7 +398,8 @@ int sansrtc_rtp_write(const sansrtc_rtp_header_fields *h,
     return SANSRTC_ERR_BUFFER_TOO_SMALL;
   if (payload_len > 0) memcpy(buf + hl, payload, payload_len);
   size_t total = hl + payload_len;
-  if (padding > 0) return sansrtc_rtp_add_padding(buf, total, cap, padding, len);
+  if (padding > 0)
+    return sansrtc_rtp_add_padding(buf, total, cap, padding, len);
   *len = total;
   return SANSRTC_OK;
 }

@@ -26,10 +26,10 @@ static const uint8_t rr_pkt[] = {
     0x00, 0x10, 0xAA, 0xBB, 0xCC, 0xDD, 0x00, 0x01, 0x00, 0x00};
 
 /* RFC 3550 6.4.1: SR, RC=0, length 6. */
-static const uint8_t sr_pkt[] = {
-    0x80, 0xC8, 0x00, 0x06, 0x11, 0x11, 0x11, 0x11, 0xE1, 0x23, 0x45, 0x67,
-    0x89, 0xAB, 0xCD, 0xEF, 0x00, 0x00, 0x03, 0xE8, 0x00, 0x00, 0x00, 0x0A,
-    0x00, 0x00, 0x04, 0x00};
+static const uint8_t sr_pkt[] = {0x80, 0xC8, 0x00, 0x06, 0x11, 0x11, 0x11,
+                                 0x11, 0xE1, 0x23, 0x45, 0x67, 0x89, 0xAB,
+                                 0xCD, 0xEF, 0x00, 0x00, 0x03, 0xE8, 0x00,
+                                 0x00, 0x00, 0x0A, 0x00, 0x00, 0x04, 0x00};
 
 /* RFC 3550 6.5: SDES, one chunk, CNAME "abc", null octet, pad. */
 static const uint8_t sdes_pkt[] = {0x81, 0xCA, 0x00, 0x03, 0x11, 0x11,
@@ -68,10 +68,10 @@ static const uint8_t remb_pkt[] = {
 /* TWCC: base 10, 4 statuses, reference 15 (960 ms), fb count 1; statuses
  * small, lost, small, large in a 2-bit vector (0xD180); deltas 164, 2,
  * -6; two bytes of zero padding. */
-static const uint8_t twcc_pkt[] = {
-    0x8F, 0xCD, 0x00, 0x06, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
-    0x00, 0x0A, 0x00, 0x04, 0x00, 0x00, 0x0F, 0x01, 0xD1, 0x80, 0xA4, 0x02,
-    0xFF, 0xFA, 0x00, 0x00};
+static const uint8_t twcc_pkt[] = {0x8F, 0xCD, 0x00, 0x06, 0x00, 0x00, 0x00,
+                                   0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x0A,
+                                   0x00, 0x04, 0x00, 0x00, 0x0F, 0x01, 0xD1,
+                                   0x80, 0xA4, 0x02, 0xFF, 0xFA, 0x00, 0x00};
 
 /* XR with one (made-up) block. */
 static const uint8_t xr_pkt[] = {0x80, 0xCF, 0x00, 0x02, 0x11, 0x11,
@@ -83,13 +83,19 @@ typedef struct vector {
   sansrtc_rtcp_kind kind;
 } vector;
 
-#define VEC(a, k) {a, sizeof a, k}
+#define VEC(a, k) \
+  { a, sizeof a, k }
 static const vector vectors[] = {
-    VEC(rr_pkt, SANSRTC_RTCP_KIND_RR),     VEC(sr_pkt, SANSRTC_RTCP_KIND_SR),
-    VEC(sdes_pkt, SANSRTC_RTCP_KIND_SDES), VEC(bye_pkt, SANSRTC_RTCP_KIND_BYE),
-    VEC(app_pkt, SANSRTC_RTCP_KIND_APP),   VEC(nack_pkt, SANSRTC_RTCP_KIND_NACK),
-    VEC(pli_pkt, SANSRTC_RTCP_KIND_PLI),   VEC(fir_pkt, SANSRTC_RTCP_KIND_FIR),
-    VEC(remb_pkt, SANSRTC_RTCP_KIND_REMB), VEC(twcc_pkt, SANSRTC_RTCP_KIND_TWCC),
+    VEC(rr_pkt, SANSRTC_RTCP_KIND_RR),
+    VEC(sr_pkt, SANSRTC_RTCP_KIND_SR),
+    VEC(sdes_pkt, SANSRTC_RTCP_KIND_SDES),
+    VEC(bye_pkt, SANSRTC_RTCP_KIND_BYE),
+    VEC(app_pkt, SANSRTC_RTCP_KIND_APP),
+    VEC(nack_pkt, SANSRTC_RTCP_KIND_NACK),
+    VEC(pli_pkt, SANSRTC_RTCP_KIND_PLI),
+    VEC(fir_pkt, SANSRTC_RTCP_KIND_FIR),
+    VEC(remb_pkt, SANSRTC_RTCP_KIND_REMB),
+    VEC(twcc_pkt, SANSRTC_RTCP_KIND_TWCC),
     VEC(xr_pkt, SANSRTC_RTCP_KIND_XR),
 };
 #define NVEC (sizeof vectors / sizeof vectors[0])
@@ -164,8 +170,8 @@ START_TEST(test_rr_sr) {
                    SANSRTC_OK);
   ck_assert_uint_eq(len, sizeof rr_pkt);
   ck_assert_mem_eq(buf, rr_pkt, len);
-  const sansrtc_rtcp_sr_desc sd = {0x11111111u, 0xE123456789ABCDEFull, 1000,
-                                   10, 1024, NULL, 0};
+  const sansrtc_rtcp_sr_desc sd = {
+      0x11111111u, 0xE123456789ABCDEFull, 1000, 10, 1024, NULL, 0};
   ck_assert_int_eq(sansrtc_rtcp_write_sr(buf, sizeof buf, &sd, &len),
                    SANSRTC_OK);
   ck_assert_uint_eq(len, sizeof sr_pkt);
@@ -175,9 +181,9 @@ END_TEST
 
 START_TEST(test_cumulative_lost_sign_and_clamp) {
   sansrtc_rtcp_report in = {1, 2, 0, 3, 4, 5, 6}, out;
-  static const int32_t values[] = {0,        1,         -1,       0x7FFFFF,
+  static const int32_t values[] = {0,         1,         -1,        0x7FFFFF,
                                    -0x800000, 0x1000000, -0x1000000};
-  static const int32_t expect[] = {0,        1,        -1,       0x7FFFFF,
+  static const int32_t expect[] = {0,         1,        -1,       0x7FFFFF,
                                    -0x800000, 0x7FFFFF, -0x800000};
   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
     uint8_t buf[32];
@@ -190,8 +196,7 @@ START_TEST(test_cumulative_lost_sign_and_clamp) {
     one_packet(buf, len, &h);
     sansrtc_rtcp_rr rr;
     ck_assert_int_eq(sansrtc_rtcp_parse_rr(&h, &rr), SANSRTC_OK);
-    ck_assert_int_eq(sansrtc_rtcp_report_get(&rr.reports, 0, &out),
-                     SANSRTC_OK);
+    ck_assert_int_eq(sansrtc_rtcp_report_get(&rr.reports, 0, &out), SANSRTC_OK);
     ck_assert_int_eq(out.cumulative_lost, expect[i]);
   }
 }
@@ -208,9 +213,9 @@ START_TEST(test_sdes) {
   ck_assert(bytes_eq(cname, "abc"));
   ck_assert_int_eq(sansrtc_rtcp_sdes_cname(&s, 5, &cname),
                    SANSRTC_ERR_NOT_FOUND);
-  ck_assert_int_eq(sansrtc_rtcp_sdes_find(&s, 0x11111111u,
-                                          SANSRTC_RTCP_SDES_TOOL, &cname),
-                   SANSRTC_ERR_NOT_FOUND);
+  ck_assert_int_eq(
+      sansrtc_rtcp_sdes_find(&s, 0x11111111u, SANSRTC_RTCP_SDES_TOOL, &cname),
+      SANSRTC_ERR_NOT_FOUND);
   uint8_t buf[128];
   size_t len;
   const sansrtc_rtcp_sdes_item item = {SANSRTC_RTCP_SDES_CNAME,
@@ -237,9 +242,9 @@ START_TEST(test_sdes) {
   one_packet(buf, len, &h);
   ck_assert_int_eq(sansrtc_rtcp_parse_sdes(&h, &s), SANSRTC_OK);
   ck_assert_uint_eq(s.chunk_count, 3);
-  ck_assert_int_eq(sansrtc_rtcp_sdes_find(&s, 2, SANSRTC_RTCP_SDES_TOOL,
-                                          &cname),
-                   SANSRTC_OK);
+  ck_assert_int_eq(
+      sansrtc_rtcp_sdes_find(&s, 2, SANSRTC_RTCP_SDES_TOOL, &cname),
+      SANSRTC_OK);
   ck_assert(bytes_eq(cname, "sansrtc"));
   ck_assert_int_eq(sansrtc_rtcp_sdes_cname(&s, 1, &cname), SANSRTC_OK);
   ck_assert(bytes_eq(cname, "xy"));
@@ -310,8 +315,8 @@ START_TEST(test_bye_app_xr) {
   ck_assert_uint_eq(a.ssrc, 0x11111111u);
   ck_assert_mem_eq(a.name, "TEST", 4);
   ck_assert_uint_eq(a.data.len, 4);
-  sansrtc_rtcp_app_desc ad = {3, 0x11111111u, {'T', 'E', 'S', 'T'},
-                              app_pkt + 12, 4};
+  sansrtc_rtcp_app_desc ad = {
+      3, 0x11111111u, {'T', 'E', 'S', 'T'}, app_pkt + 12, 4};
   ck_assert_int_eq(sansrtc_rtcp_write_app(buf, sizeof buf, &ad, &len),
                    SANSRTC_OK);
   ck_assert_mem_eq(buf, app_pkt, sizeof app_pkt);
@@ -460,8 +465,8 @@ START_TEST(test_pli_fir_remb) {
 END_TEST
 
 static size_t twcc_collect(const uint8_t *pkt, size_t len,
-                           sansrtc_rtcp_twcc *fb,
-                           sansrtc_rtcp_twcc_packet *out, size_t cap) {
+                           sansrtc_rtcp_twcc *fb, sansrtc_rtcp_twcc_packet *out,
+                           size_t cap) {
   sansrtc_rtcp_header h;
   one_packet(pkt, len, &h);
   ck_assert_int_eq(sansrtc_rtcp_parse_twcc(&h, fb), SANSRTC_OK);
@@ -495,9 +500,10 @@ START_TEST(test_twcc_vector) {
   ck_assert_int_eq(p[3].delta, -6);
   ck_assert(p[3].arrival_us == 1000000);
   /* The writer produces the same bytes. */
-  const sansrtc_rtcp_twcc_input in[] = {
-      {10, 1, 1001000000u}, {11, 0, 0}, {12, 1, 1001500000u},
-      {13, 1, 1000000000u}};
+  const sansrtc_rtcp_twcc_input in[] = {{10, 1, 1001000000u},
+                                        {11, 0, 0},
+                                        {12, 1, 1001500000u},
+                                        {13, 1, 1000000000u}};
   const sansrtc_rtcp_twcc_desc d = {1, 2, 1, in, 4};
   uint8_t buf[64];
   size_t len, size;
@@ -562,8 +568,9 @@ START_TEST(test_twcc_chunks) {
   ck_assert_uint_eq(len, 24);
   ck_assert_mem_eq(buf + 20, "\x00\x05\x00\x00", 4);
   /* A delta beyond 16 bits cannot be written; fit stops before it. */
-  const sansrtc_rtcp_twcc_input far[3] = {
-      {1, 1, SANSRTC_SECONDS}, {2, 1, SANSRTC_SECONDS}, {3, 1, 10 * SANSRTC_SECONDS}};
+  const sansrtc_rtcp_twcc_input far[3] = {{1, 1, SANSRTC_SECONDS},
+                                          {2, 1, SANSRTC_SECONDS},
+                                          {3, 1, 10 * SANSRTC_SECONDS}};
   sansrtc_rtcp_twcc_desc df = {1, 2, 0, far, 3};
   ck_assert_int_eq(sansrtc_rtcp_write_twcc(buf, sizeof buf, &df, &len),
                    SANSRTC_ERR_LIMIT);
@@ -626,8 +633,8 @@ START_TEST(test_twcc_fit_mtu) {
   for (unsigned i = 0; i < 400; i++) {
     in[i].seq = (uint16_t)i;
     in[i].received = (i % 5) != 3;
-    in[i].arrival = SANSRTC_SECONDS + (i * 40 + (i % 2) * 3000) *
-                                          SANSRTC_MICROSECONDS * 25;
+    in[i].arrival =
+        SANSRTC_SECONDS + (i * 40 + (i % 2) * 3000) * SANSRTC_MICROSECONDS * 25;
   }
   sansrtc_rtcp_twcc_desc d = {1, 2, 0, in, 400};
   uint8_t buf[1200];
@@ -803,9 +810,9 @@ START_TEST(test_compound_builder) {
   /* Sizes: RR 56, SDES 20, NACK 20, PLI 12 = 108. */
   uint8_t buf[200];
   size_t written, len;
-  ck_assert_int_eq(sansrtc_rtcp_write_compound(buf, sizeof buf, pkts, 4,
-                                               &written, &len),
-                   SANSRTC_OK);
+  ck_assert_int_eq(
+      sansrtc_rtcp_write_compound(buf, sizeof buf, pkts, 4, &written, &len),
+      SANSRTC_OK);
   ck_assert_uint_eq(written, 4);
   ck_assert_uint_eq(len, 108);
   sansrtc_rtcp_iter it;
@@ -818,9 +825,9 @@ START_TEST(test_compound_builder) {
   }
   ck_assert_uint_eq(n, 4);
   /* An MTU of 100 takes three, then the rest goes in a second datagram. */
-  ck_assert_int_eq(sansrtc_rtcp_write_compound(buf, 100, pkts, 4, &written,
-                                               &len),
-                   SANSRTC_OK);
+  ck_assert_int_eq(
+      sansrtc_rtcp_write_compound(buf, 100, pkts, 4, &written, &len),
+      SANSRTC_OK);
   ck_assert_uint_eq(written, 3);
   ck_assert_uint_eq(len, 96);
   ck_assert_int_eq(sansrtc_rtcp_write_compound(buf, 100, pkts + written,
@@ -829,15 +836,15 @@ START_TEST(test_compound_builder) {
   ck_assert_uint_eq(written, 1);
   ck_assert_uint_eq(len, 12);
   /* The first packet alone does not fit. */
-  ck_assert_int_eq(sansrtc_rtcp_write_compound(buf, 55, pkts, 4, &written,
-                                               &len),
-                   SANSRTC_ERR_BUFFER_TOO_SMALL);
+  ck_assert_int_eq(
+      sansrtc_rtcp_write_compound(buf, 55, pkts, 4, &written, &len),
+      SANSRTC_ERR_BUFFER_TOO_SMALL);
   ck_assert_uint_eq(written, 0);
   /* A bad packet stops the build and says which. */
   pkts[2].u.nack.lost_count = 0;
-  ck_assert_int_eq(sansrtc_rtcp_write_compound(buf, sizeof buf, pkts, 4,
-                                               &written, &len),
-                   SANSRTC_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(
+      sansrtc_rtcp_write_compound(buf, sizeof buf, pkts, 4, &written, &len),
+      SANSRTC_ERR_INVALID_ARGUMENT);
   ck_assert_uint_eq(written, 2);
 }
 END_TEST
@@ -887,7 +894,8 @@ START_TEST(test_writers_every_capacity) {
     sansrtc_rtcp_header h;
     one_packet(full, size, &h);
     ck_assert_int_eq(sansrtc_rtcp_kind_of(&h), d[k].kind);
-    if (d[k].kind != SANSRTC_RTCP_KIND_UNKNOWN) ck_assert_int_gt(parse_all(&h), 0);
+    if (d[k].kind != SANSRTC_RTCP_KIND_UNKNOWN)
+      ck_assert_int_gt(parse_all(&h), 0);
   }
 }
 END_TEST
@@ -938,15 +946,24 @@ static void roundtrip_reports(uint32_t *st) {
   sansrtc_rtcp_report rep[31], got;
   size_t n = lcg_next(st) % 32;
   for (size_t i = 0; i < n; i++) {
-    rep[i] = (sansrtc_rtcp_report){lcg_next(st), (uint8_t)lcg_next(st),
-                                   (int32_t)(lcg_next(st) & 0xFFFFFF) - 0x800000,
-                                   lcg_next(st), lcg_next(st), lcg_next(st),
-                                   lcg_next(st)};
+    rep[i] =
+        (sansrtc_rtcp_report){lcg_next(st),
+                              (uint8_t)lcg_next(st),
+                              (int32_t)(lcg_next(st) & 0xFFFFFF) - 0x800000,
+                              lcg_next(st),
+                              lcg_next(st),
+                              lcg_next(st),
+                              lcg_next(st)};
   }
   uint8_t buf[1024];
   size_t len;
-  sansrtc_rtcp_sr_desc sd = {lcg_next(st), (uint64_t)lcg_next(st) << 40 | lcg_next(st),
-                             lcg_next(st), lcg_next(st), lcg_next(st), rep, n};
+  sansrtc_rtcp_sr_desc sd = {lcg_next(st),
+                             (uint64_t)lcg_next(st) << 40 | lcg_next(st),
+                             lcg_next(st),
+                             lcg_next(st),
+                             lcg_next(st),
+                             rep,
+                             n};
   ck_assert_int_eq(sansrtc_rtcp_write_sr(buf, sizeof buf, &sd, &len),
                    SANSRTC_OK);
   sansrtc_rtcp_header h;
@@ -959,14 +976,12 @@ static void roundtrip_reports(uint32_t *st) {
             sr.octet_count == sd.octet_count);
   ck_assert_uint_eq(sr.reports.count, n);
   for (size_t i = 0; i < n; i++) {
-    ck_assert_int_eq(sansrtc_rtcp_report_get(&sr.reports, i, &got),
-                     SANSRTC_OK);
-    ck_assert(got.ssrc == rep[i].ssrc &&
-              got.fraction_lost == rep[i].fraction_lost &&
-              got.cumulative_lost == rep[i].cumulative_lost &&
-              got.highest_seq == rep[i].highest_seq &&
-              got.jitter == rep[i].jitter && got.lsr == rep[i].lsr &&
-              got.dlsr == rep[i].dlsr);
+    ck_assert_int_eq(sansrtc_rtcp_report_get(&sr.reports, i, &got), SANSRTC_OK);
+    ck_assert(
+        got.ssrc == rep[i].ssrc && got.fraction_lost == rep[i].fraction_lost &&
+        got.cumulative_lost == rep[i].cumulative_lost &&
+        got.highest_seq == rep[i].highest_seq && got.jitter == rep[i].jitter &&
+        got.lsr == rep[i].lsr && got.dlsr == rep[i].dlsr);
   }
 }
 
@@ -1002,7 +1017,9 @@ static void roundtrip_twcc(uint32_t *st) {
   for (size_t i = 0; i < n; i++) {
     in[i].seq = s;
     in[i].received = lcg_next(st) % 4 >= loss;
-    t += (lcg_next(st) % (jump == 0 ? 2000 : jump == 1 ? 80000 : 200)) *
+    t += (lcg_next(st) % (jump == 0   ? 2000
+                          : jump == 1 ? 80000
+                                      : 200)) *
          SANSRTC_MICROSECONDS;
     if (lcg_next(st) % 8 == 0 && t > 5 * SANSRTC_MILLISECONDS)
       t -= 5 * SANSRTC_MILLISECONDS; /* reordering: negative deltas */
@@ -1054,11 +1071,13 @@ static void roundtrip_misc(uint32_t *st) {
   for (size_t i = 0; i < ni; i++) {
     items[i].type = (uint8_t)(1 + lcg_next(st) % 8);
     items[i].len = lcg_next(st) % 256;
-    for (size_t k = 0; k < items[i].len; k++) text[i][k] = (uint8_t)lcg_next(st);
+    for (size_t k = 0; k < items[i].len; k++)
+      text[i][k] = (uint8_t)lcg_next(st);
     items[i].data = text[i];
   }
-  sansrtc_rtcp_sdes_chunk_desc chunks[3] = {
-      {lcg_next(st), items, ni}, {lcg_next(st), NULL, 0}, {lcg_next(st), items, ni}};
+  sansrtc_rtcp_sdes_chunk_desc chunks[3] = {{lcg_next(st), items, ni},
+                                            {lcg_next(st), NULL, 0},
+                                            {lcg_next(st), items, ni}};
   sansrtc_rtcp_sdes_desc sd = {chunks, 1 + lcg_next(st) % 3};
   size_t len;
   ck_assert_int_eq(sansrtc_rtcp_write_sdes(buf, sizeof buf, &sd, &len),
@@ -1076,7 +1095,8 @@ static void roundtrip_misc(uint32_t *st) {
     while (sansrtc_rtcp_sdes_next_item(&c, &ioff, &it) == 1) {
       ck_assert_uint_eq(it.type, chunks[ci].items[k].type);
       ck_assert_uint_eq(it.len, chunks[ci].items[k].len);
-      ck_assert(it.len == 0 || memcmp(it.data, chunks[ci].items[k].data, it.len) == 0);
+      ck_assert(it.len == 0 ||
+                memcmp(it.data, chunks[ci].items[k].data, it.len) == 0);
       k++;
     }
     ck_assert_uint_eq(k, chunks[ci].item_count);
@@ -1192,7 +1212,8 @@ static int parse_all(const sansrtc_rtcp_header *h) {
     ok++;
     ck_assert(view_ok(sr.reports.blocks, h) && view_ok(sr.extension, h));
     for (size_t i = 0; i < sr.reports.count; i++)
-      ck_assert_int_eq(sansrtc_rtcp_report_get(&sr.reports, i, &rep), SANSRTC_OK);
+      ck_assert_int_eq(sansrtc_rtcp_report_get(&sr.reports, i, &rep),
+                       SANSRTC_OK);
   }
   if (sansrtc_rtcp_parse_rr(h, &rr) == SANSRTC_OK) {
     ok++;
@@ -1279,7 +1300,8 @@ START_TEST(test_random_bytes) {
     sansrtc_rtcp_iter_init(&it, buf, len);
     int rc;
     while ((rc = sansrtc_rtcp_iter_next(&it, &h)) == 1) {
-      ck_assert(h.packet.data >= buf && h.packet.data + h.packet.len <= buf + len);
+      ck_assert(h.packet.data >= buf &&
+                h.packet.data + h.packet.len <= buf + len);
       (void)sansrtc_rtcp_kind_of(&h);
       (void)parse_all(&h);
     }

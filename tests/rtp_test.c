@@ -17,9 +17,9 @@ static uint32_t lcg_next(uint32_t *state) {
 }
 
 /* RFC 3550 5.1: V=2 P=0 X=0 CC=0 | M=1 PT=96 | seq 0x1234 | ts | SSRC. */
-static const uint8_t simple_pkt[] = {0x80, 0xE0, 0x12, 0x34, 0xDE, 0xAD, 0xBE,
-                                     0xEF, 0x11, 0x22, 0x33, 0x44, 'a',  'b',
-                                     'c'};
+static const uint8_t simple_pkt[] = {0x80, 0xE0, 0x12, 0x34, 0xDE,
+                                     0xAD, 0xBE, 0xEF, 0x11, 0x22,
+                                     0x33, 0x44, 'a',  'b',  'c'};
 
 /* CC=2, X=1 with the one-byte form (RFC 8285 4.2): id 1 "a" (L=0), id 3
  * 0x0102 (L=1), then 3 bytes of padding to the 32-bit boundary. */
@@ -30,10 +30,10 @@ static const uint8_t ext1_pkt[] = {
 
 /* Two-byte form (RFC 8285 4.3): id 20 len 3 "xyz", id 2 len 0, pad 1;
  * then P=1 with 3 padding bytes. */
-static const uint8_t ext2_pkt[] = {
-    0xB0, 0x08, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x05, 0x10, 0x00, 0x00, 0x02, 0x14, 0x03, 'x',  'y',  'z',  0x02,
-    0x00, 0x00, 0x55, 0x00, 0x00, 0x03};
+static const uint8_t ext2_pkt[] = {0xB0, 0x08, 0xFF, 0xFF, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x05, 0x10, 0x00,
+                                   0x00, 0x02, 0x14, 0x03, 'x',  'y',  'z',
+                                   0x02, 0x00, 0x00, 0x55, 0x00, 0x00, 0x03};
 
 static int view_in(const sansrtc_rtp_bytes *b, const uint8_t *d, size_t n) {
   return b->len == 0 || (b->data >= d && b->data + b->len <= d + n);
@@ -125,8 +125,8 @@ END_TEST
 /* RFC 8285 4.2: padding between elements is skipped; id 15 ends parsing
  * whatever its length nibble says. */
 START_TEST(test_one_byte_padding_and_stop) {
-  uint8_t pkt[] = {0x90, 0x60, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
-                   0xBE, 0xDE, 0x00, 0x02,
+  uint8_t pkt[] = {0x90, 0x60, 0,    1,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0xBE, 0xDE, 0x00, 0x02,
                    0x00, 0x22, 0xAB, 0xCD, 0xEF, 0x00, 0xFF, 0x51};
   sansrtc_rtp_packet p;
   ck_assert_int_eq(sansrtc_rtp_parse(&p, pkt, sizeof pkt), SANSRTC_OK);
@@ -239,8 +239,10 @@ END_TEST
 START_TEST(test_write_byte_exact) {
   uint8_t buf[64];
   size_t len;
-  sansrtc_rtp_header_fields h = {.marker = 1, .payload_type = 96,
-                                 .sequence = 0x1234, .timestamp = 0xDEADBEEF,
+  sansrtc_rtp_header_fields h = {.marker = 1,
+                                 .payload_type = 96,
+                                 .sequence = 0x1234,
+                                 .timestamp = 0xDEADBEEF,
                                  .ssrc = 0x11223344};
   ck_assert_int_eq(sansrtc_rtp_write(&h, (const uint8_t *)"abc", 3, 0, buf,
                                      sizeof buf, &len),
@@ -251,12 +253,15 @@ START_TEST(test_write_byte_exact) {
   const uint32_t csrc[2] = {1, 2};
   uint8_t seq[2];
   sansrtc_rtp_ext_encode_twcc_seq(0x0102, seq);
-  const sansrtc_rtp_ext ext1[2] = {{1, (const uint8_t *)"a", 1},
-                                   {3, seq, 2}};
-  sansrtc_rtp_header_fields h1 = {.payload_type = 111, .sequence = 1,
-                                  .timestamp = 16, .ssrc = 0xCAFEBABE,
-                                  .csrc = csrc, .csrc_count = 2,
-                                  .ext = ext1, .ext_count = 2};
+  const sansrtc_rtp_ext ext1[2] = {{1, (const uint8_t *)"a", 1}, {3, seq, 2}};
+  sansrtc_rtp_header_fields h1 = {.payload_type = 111,
+                                  .sequence = 1,
+                                  .timestamp = 16,
+                                  .ssrc = 0xCAFEBABE,
+                                  .csrc = csrc,
+                                  .csrc_count = 2,
+                                  .ext = ext1,
+                                  .ext_count = 2};
   static const uint8_t pl1[2] = {0xAA, 0xBB};
   ck_assert_int_eq(sansrtc_rtp_write(&h1, pl1, 2, 0, buf, sizeof buf, &len),
                    SANSRTC_OK);
@@ -265,8 +270,11 @@ START_TEST(test_write_byte_exact) {
 
   const sansrtc_rtp_ext ext2[2] = {{20, (const uint8_t *)"xyz", 3},
                                    {2, NULL, 0}};
-  sansrtc_rtp_header_fields h2 = {.payload_type = 8, .sequence = 0xFFFF,
-                                  .ssrc = 5, .ext = ext2, .ext_count = 2};
+  sansrtc_rtp_header_fields h2 = {.payload_type = 8,
+                                  .sequence = 0xFFFF,
+                                  .ssrc = 5,
+                                  .ext = ext2,
+                                  .ext_count = 2};
   static const uint8_t pl2[1] = {0x55};
   ck_assert_int_eq(sansrtc_rtp_write(&h2, pl2, 1, 3, buf, sizeof buf, &len),
                    SANSRTC_OK);
@@ -278,8 +286,10 @@ END_TEST
 START_TEST(test_write_header_then_payload) {
   uint8_t buf[40];
   size_t hl, len;
-  sansrtc_rtp_header_fields h = {.marker = 1, .payload_type = 96,
-                                 .sequence = 0x1234, .timestamp = 0xDEADBEEF,
+  sansrtc_rtp_header_fields h = {.marker = 1,
+                                 .payload_type = 96,
+                                 .sequence = 0x1234,
+                                 .timestamp = 0xDEADBEEF,
                                  .ssrc = 0x11223344};
   ck_assert_int_eq(sansrtc_rtp_write_header(&h, buf, sizeof buf, &hl),
                    SANSRTC_OK);
@@ -339,10 +349,14 @@ START_TEST(test_write_errors_and_every_capacity) {
   uint8_t seq[2];
   sansrtc_rtp_ext_encode_twcc_seq(0x0102, seq);
   const sansrtc_rtp_ext ext1[2] = {{1, (const uint8_t *)"a", 1}, {3, seq, 2}};
-  sansrtc_rtp_header_fields h1 = {.payload_type = 111, .sequence = 1,
-                                  .timestamp = 16, .ssrc = 0xCAFEBABE,
-                                  .csrc = two, .csrc_count = 2,
-                                  .ext = ext1, .ext_count = 2};
+  sansrtc_rtp_header_fields h1 = {.payload_type = 111,
+                                  .sequence = 1,
+                                  .timestamp = 16,
+                                  .ssrc = 0xCAFEBABE,
+                                  .csrc = two,
+                                  .csrc_count = 2,
+                                  .ext = ext1,
+                                  .ext_count = 2};
   static const uint8_t pl1[2] = {0xAA, 0xBB};
   for (size_t cap = 0; cap < sizeof ext1_pkt + 4; cap++) {
     uint8_t *out = malloc(cap > 0 ? cap : 1);
@@ -351,9 +365,9 @@ START_TEST(test_write_errors_and_every_capacity) {
     ck_assert_int_eq(rc, SANSRTC_ERR_BUFFER_TOO_SMALL);
     free(out);
   }
-  ck_assert_int_eq(sansrtc_rtp_write(&h1, pl1, 2, 4, buf, sizeof ext1_pkt + 4,
-                                     &len),
-                   SANSRTC_OK);
+  ck_assert_int_eq(
+      sansrtc_rtp_write(&h1, pl1, 2, 4, buf, sizeof ext1_pkt + 4, &len),
+      SANSRTC_OK);
   ck_assert_uint_eq(len, sizeof ext1_pkt + 4);
 }
 END_TEST
@@ -406,14 +420,13 @@ START_TEST(test_typed_values) {
   uint8_t b[8];
   sansrtc_rtp_ext e = {1, b, 0};
   /* abs-send-time: 1.5 s is 1.5 * 2^18 = 0x060000. */
-  ck_assert_uint_eq(sansrtc_rtp_abs_send_time_from_ns(1500 *
-                                                      SANSRTC_MILLISECONDS),
-                    0x060000);
+  ck_assert_uint_eq(
+      sansrtc_rtp_abs_send_time_from_ns(1500 * SANSRTC_MILLISECONDS), 0x060000);
   /* 64 s wraps to 0; 64.25 s is 0.25 * 2^18 = 0x010000. */
   ck_assert_uint_eq(sansrtc_rtp_abs_send_time_from_ns(64 * SANSRTC_SECONDS), 0);
-  ck_assert_uint_eq(sansrtc_rtp_abs_send_time_from_ns(64250 *
-                                                      SANSRTC_MILLISECONDS),
-                    0x010000);
+  ck_assert_uint_eq(
+      sansrtc_rtp_abs_send_time_from_ns(64250 * SANSRTC_MILLISECONDS),
+      0x010000);
   ck_assert_uint_eq(sansrtc_rtp_abs_send_time_to_ns(0x060000),
                     1500 * SANSRTC_MILLISECONDS);
   /* Far from the origin: no overflow, still modulo 64 s. */
@@ -527,9 +540,9 @@ static void random_roundtrip(uint32_t *st) {
   for (size_t k = 0; k < plen; k++) payload[k] = (uint8_t)lcg_next(st);
   uint8_t pad = (uint8_t)(lcg_next(st) % 3 == 0 ? 1 + lcg_next(st) % 20 : 0);
   size_t len;
-  ck_assert_int_eq(sansrtc_rtp_write(&h, payload, plen, pad, buf, sizeof buf,
-                                     &len),
-                   SANSRTC_OK);
+  ck_assert_int_eq(
+      sansrtc_rtp_write(&h, payload, plen, pad, buf, sizeof buf, &len),
+      SANSRTC_OK);
   sansrtc_rtp_packet p;
   ck_assert_int_eq(sansrtc_rtp_parse(&p, buf, len), SANSRTC_OK);
   ck_assert_uint_eq(p.marker, h.marker);

@@ -70,11 +70,11 @@ typedef struct sansrtc_rtcp_bytes {
 
 /* One RTCP packet of a compound packet. */
 typedef struct sansrtc_rtcp_header {
-  uint8_t version;  /* always 2 */
-  uint8_t padding;  /* P bit */
-  uint8_t count;    /* RC, SC, FMT or APP subtype: 0..31 */
-  uint8_t type;     /* PT, e.g. SANSRTC_RTCP_SR */
-  uint16_t length;  /* as sent: 32-bit words minus one */
+  uint8_t version;           /* always 2 */
+  uint8_t padding;           /* P bit */
+  uint8_t count;             /* RC, SC, FMT or APP subtype: 0..31 */
+  uint8_t type;              /* PT, e.g. SANSRTC_RTCP_SR */
+  uint16_t length;           /* as sent: 32-bit words minus one */
   sansrtc_rtcp_bytes packet; /* the whole packet, header and padding too */
   sansrtc_rtcp_bytes body;   /* after the 4-byte header, padding removed */
 } sansrtc_rtcp_header;
@@ -124,7 +124,8 @@ typedef enum sansrtc_rtcp_kind {
   SANSRTC_RTCP_KIND_XR
 } sansrtc_rtcp_kind;
 
-SANSRTC_API sansrtc_rtcp_kind sansrtc_rtcp_kind_of(const sansrtc_rtcp_header *h);
+SANSRTC_API sansrtc_rtcp_kind
+sansrtc_rtcp_kind_of(const sansrtc_rtcp_header *h);
 
 /*
  * Parsers. Each takes a header from sansrtc_rtcp_iter_next and fills its
@@ -344,7 +345,7 @@ typedef enum sansrtc_rtcp_twcc_status {
   SANSRTC_TWCC_LARGE_DELTA = 2  /* received, delta -32768..32767 (2 bytes) */
 } sansrtc_rtcp_twcc_status;
 
-#define SANSRTC_TWCC_DELTA_US 250      /* receive delta unit */
+#define SANSRTC_TWCC_DELTA_US 250       /* receive delta unit */
 #define SANSRTC_TWCC_REFERENCE_US 64000 /* reference time unit */
 
 typedef struct sansrtc_rtcp_twcc {
@@ -352,8 +353,8 @@ typedef struct sansrtc_rtcp_twcc {
   uint32_t media_ssrc;
   uint16_t base_seq;
   uint16_t status_count;
-  int32_t reference_time; /* signed 24-bit, units of 64 ms */
-  uint8_t fb_count;       /* feedback packet count */
+  int32_t reference_time;    /* signed 24-bit, units of 64 ms */
+  uint8_t fb_count;          /* feedback packet count */
   sansrtc_rtcp_bytes chunks; /* exactly the chunks status_count needs */
   sansrtc_rtcp_bytes deltas; /* exactly the receive deltas */
 } sansrtc_rtcp_twcc;
@@ -370,9 +371,9 @@ SANSRTC_API int sansrtc_rtcp_parse_twcc(const sansrtc_rtcp_header *h,
 
 /* One packet's feedback. */
 typedef struct sansrtc_rtcp_twcc_packet {
-  uint16_t seq;    /* base_seq + index, modulo 2^16 */
-  uint8_t status;  /* sansrtc_rtcp_twcc_status */
-  int32_t delta;   /* receive delta in 250 us units (0 if not received) */
+  uint16_t seq;       /* base_seq + index, modulo 2^16 */
+  uint8_t status;     /* sansrtc_rtcp_twcc_status */
+  int32_t delta;      /* receive delta in 250 us units (0 if not received) */
   int64_t arrival_us; /* reference_time * 64000 + all deltas so far * 250
                          (meaningful only when received) */
 } sansrtc_rtcp_twcc_packet;
@@ -462,14 +463,14 @@ typedef struct sansrtc_rtcp_pli_desc {
 } sansrtc_rtcp_pli_desc;
 
 typedef struct sansrtc_rtcp_fir_desc {
-  uint32_t sender_ssrc; /* media SSRC is written as 0 */
+  uint32_t sender_ssrc;                  /* media SSRC is written as 0 */
   const sansrtc_rtcp_fir_entry *entries; /* at least one */
   size_t entry_count;
 } sansrtc_rtcp_fir_desc;
 
 typedef struct sansrtc_rtcp_remb_desc {
-  uint32_t sender_ssrc; /* media SSRC is written as 0 */
-  uint64_t bitrate;     /* bits per second, rounded down to 18 bits */
+  uint32_t sender_ssrc;  /* media SSRC is written as 0 */
+  uint64_t bitrate;      /* bits per second, rounded down to 18 bits */
   const uint32_t *ssrcs; /* 0..255 */
   size_t ssrc_count;
 } sansrtc_rtcp_remb_desc;
@@ -493,8 +494,8 @@ typedef struct sansrtc_rtcp_twcc_desc {
 
 /* Any packet, raw: XR, or types this module does not know. */
 typedef struct sansrtc_rtcp_raw_desc {
-  uint8_t type;  /* PT (ignored for SANSRTC_RTCP_KIND_XR: 207) */
-  uint8_t count; /* 0..31 */
+  uint8_t type;        /* PT (ignored for SANSRTC_RTCP_KIND_XR: 207) */
+  uint8_t count;       /* 0..31 */
   const uint8_t *body; /* a multiple of 4 bytes */
   size_t len;
 } sansrtc_rtcp_raw_desc;

@@ -27,8 +27,9 @@ extern "C" {
 
 #define SANSRTC_RTP_HEADER_SIZE 12 /* fixed header, no CSRC, no extension */
 #define SANSRTC_RTP_MAX_CSRC 15
-#define SANSRTC_RTP_EXT_ONE_BYTE 0xBEDEu  /* RFC 8285 4.2 profile */
-#define SANSRTC_RTP_EXT_TWO_BYTE 0x1000u  /* RFC 8285 4.3, low 4 bits appbits */
+#define SANSRTC_RTP_EXT_ONE_BYTE 0xBEDEu /* RFC 8285 4.2 profile */
+#define SANSRTC_RTP_EXT_TWO_BYTE 0x1000u /* RFC 8285 4.3, low 4 bits appbits \
+                                          */
 
 /* A (pointer, length) view into a caller's buffer; not NUL-terminated. */
 typedef struct sansrtc_rtp_bytes {
@@ -52,10 +53,10 @@ typedef struct sansrtc_rtp_packet {
   uint32_t ssrc;
   uint8_t csrc_count; /* 0..15 */
   uint32_t csrc[SANSRTC_RTP_MAX_CSRC];
-  uint16_t ext_profile;    /* "defined by profile" field when X is set */
-  sansrtc_rtp_bytes ext;   /* extension data after its 4-byte header */
-  size_t header_len;       /* 12 + 4 * CC + extension (4 + 4 * length) */
-  uint8_t padding_len;     /* trailing padding bytes, count byte included */
+  uint16_t ext_profile;  /* "defined by profile" field when X is set */
+  sansrtc_rtp_bytes ext; /* extension data after its 4-byte header */
+  size_t header_len;     /* 12 + 4 * CC + extension (4 + 4 * length) */
+  uint8_t padding_len;   /* trailing padding bytes, count byte included */
   sansrtc_rtp_bytes payload;
 } sansrtc_rtp_packet;
 
@@ -204,8 +205,8 @@ typedef struct sansrtc_rtp_header_fields {
   uint16_t sequence;
   uint32_t timestamp;
   uint32_t ssrc;
-  const uint32_t *csrc; /* csrc_count entries, may be NULL when 0 */
-  size_t csrc_count;    /* 0..15 */
+  const uint32_t *csrc;       /* csrc_count entries, may be NULL when 0 */
+  size_t csrc_count;          /* 0..15 */
   const sansrtc_rtp_ext *ext; /* RFC 8285 elements, may be NULL when 0 */
   size_t ext_count;
 } sansrtc_rtp_header_fields;

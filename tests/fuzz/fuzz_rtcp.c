@@ -36,8 +36,9 @@ static void fuzz_reports(const sansrtc_rtcp_reports *r, uint32_t ssrc,
     if (sansrtc_rtcp_report_get(r, i, &rep[i]) != SANSRTC_OK) abort();
   size_t len;
   if (sr != NULL) {
-    sansrtc_rtcp_sr_desc d = {ssrc, sr->ntp, sr->rtp_timestamp,
-                              sr->packet_count, sr->octet_count, rep, r->count};
+    sansrtc_rtcp_sr_desc d = {
+        ssrc, sr->ntp, sr->rtp_timestamp, sr->packet_count, sr->octet_count,
+        rep,  r->count};
     if (sansrtc_rtcp_write_sr(out, sizeof out, &d, &len) != SANSRTC_OK) abort();
   } else {
     sansrtc_rtcp_rr_desc d = {ssrc, rep, r->count};
@@ -49,7 +50,8 @@ static void fuzz_reports(const sansrtc_rtcp_reports *r, uint32_t ssrc,
   sansrtc_rtcp_sr sr2;
   const sansrtc_rtcp_reports *again;
   if (sr != NULL) {
-    if (sansrtc_rtcp_parse_sr(&h, &sr2) != SANSRTC_OK || sr2.ntp != sr->ntp) abort();
+    if (sansrtc_rtcp_parse_sr(&h, &sr2) != SANSRTC_OK || sr2.ntp != sr->ntp)
+      abort();
     again = &sr2.reports;
   } else {
     if (sansrtc_rtcp_parse_rr(&h, &rr) != SANSRTC_OK) abort();
@@ -90,7 +92,8 @@ static void fuzz_bye(const sansrtc_rtcp_header *h) {
   check_view(b.ssrcs);
   check_view(b.reason);
   uint32_t ssrcs[31];
-  for (size_t i = 0; i < b.ssrc_count; i++) ssrcs[i] = sansrtc_rtcp_bye_ssrc(&b, i);
+  for (size_t i = 0; i < b.ssrc_count; i++)
+    ssrcs[i] = sansrtc_rtcp_bye_ssrc(&b, i);
   sansrtc_rtcp_bye_desc d = {ssrcs, b.ssrc_count,
                              b.has_reason ? b.reason.data : NULL,
                              b.has_reason ? b.reason.len : 0};
@@ -145,7 +148,8 @@ static void fuzz_twcc(const sansrtc_rtcp_header *h) {
   }
   if (rc != 0 || n != fb.status_count) abort();
   if (n == 0) return;
-  sansrtc_rtcp_twcc_desc d = {fb.sender_ssrc, fb.media_ssrc, fb.fb_count, in, n};
+  sansrtc_rtcp_twcc_desc d = {fb.sender_ssrc, fb.media_ssrc, fb.fb_count, in,
+                              n};
   size_t len;
   if (sansrtc_rtcp_write_twcc(out, sizeof out, &d, &len) != SANSRTC_OK) abort();
   sansrtc_rtcp_header h2;
@@ -164,8 +168,8 @@ static void fuzz_twcc(const sansrtc_rtcp_header *h) {
     if ((q.status == 0) != (p1.status == 0) || q.seq != p1.seq) abort();
     if (q.status != 0) {
       /* Differences between received packets are kept exactly. */
-      if (have && q.arrival_us - prev_q.arrival_us !=
-                      p1.arrival_us - prev_p.arrival_us)
+      if (have &&
+          q.arrival_us - prev_q.arrival_us != p1.arrival_us - prev_p.arrival_us)
         abort();
       prev_q = q;
       prev_p = p1;
@@ -190,8 +194,10 @@ static void fuzz_feedback(const sansrtc_rtcp_header *h) {
   sansrtc_rtcp_remb remb;
   if (sansrtc_rtcp_parse_remb(h, &remb) == SANSRTC_OK) {
     check_view(remb.ssrcs);
-    for (size_t i = 0; i < remb.ssrc_count; i++) (void)sansrtc_rtcp_remb_ssrc(&remb, i);
-    if (remb.exponent <= 46 && remb.bitrate != (uint64_t)remb.mantissa << remb.exponent)
+    for (size_t i = 0; i < remb.ssrc_count; i++)
+      (void)sansrtc_rtcp_remb_ssrc(&remb, i);
+    if (remb.exponent <= 46 && remb.bitrate != (uint64_t)remb.mantissa
+                                                   << remb.exponent)
       abort();
   }
 }

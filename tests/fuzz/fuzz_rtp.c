@@ -26,21 +26,31 @@ static void try_typed(const sansrtc_rtp_ext *e) {
   uint16_t u16;
   int voice;
   uint8_t level;
-  if (sansrtc_rtp_ext_parse_mid(e, &v) == SANSRTC_OK) check_view(v.data, v.len, e->data, e->len);
-  if (sansrtc_rtp_ext_parse_rid(e, &v) == SANSRTC_OK) check_view(v.data, v.len, e->data, e->len);
-  if (sansrtc_rtp_ext_parse_abs_send_time(e, &u32) == SANSRTC_OK && u32 > 0xFFFFFFu) abort();
+  if (sansrtc_rtp_ext_parse_mid(e, &v) == SANSRTC_OK)
+    check_view(v.data, v.len, e->data, e->len);
+  if (sansrtc_rtp_ext_parse_rid(e, &v) == SANSRTC_OK)
+    check_view(v.data, v.len, e->data, e->len);
+  if (sansrtc_rtp_ext_parse_abs_send_time(e, &u32) == SANSRTC_OK &&
+      u32 > 0xFFFFFFu)
+    abort();
   (void)sansrtc_rtp_ext_parse_twcc_seq(e, &u16);
-  if (sansrtc_rtp_ext_parse_audio_level(e, &voice, &level) == SANSRTC_OK && level > 127) abort();
+  if (sansrtc_rtp_ext_parse_audio_level(e, &voice, &level) == SANSRTC_OK &&
+      level > 127)
+    abort();
 }
 
 static void rewrite(const sansrtc_rtp_packet *p, const sansrtc_rtp_ext *elems,
                     size_t count) {
   static uint8_t out[70000];
-  sansrtc_rtp_header_fields h = {
-      .marker = p->marker, .payload_type = p->payload_type,
-      .sequence = p->sequence, .timestamp = p->timestamp, .ssrc = p->ssrc,
-      .csrc = p->csrc, .csrc_count = p->csrc_count, .ext = elems,
-      .ext_count = count};
+  sansrtc_rtp_header_fields h = {.marker = p->marker,
+                                 .payload_type = p->payload_type,
+                                 .sequence = p->sequence,
+                                 .timestamp = p->timestamp,
+                                 .ssrc = p->ssrc,
+                                 .csrc = p->csrc,
+                                 .csrc_count = p->csrc_count,
+                                 .ext = elems,
+                                 .ext_count = count};
   size_t len;
   if (sansrtc_rtp_write(&h, p->payload.data, p->payload.len, p->padding_len,
                         out, sizeof out, &len) != SANSRTC_OK)
