@@ -20,5 +20,7 @@ Suite *mailbox_suite(void);
 Suite *peer_worker_suite(void);
 Suite *sample_json_suite(void);
 Suite *packetizer_suite(void);
+Suite *rtp_suite(void);
+Suite *rtcp_suite(void);
 
 #endif
