@@ -144,7 +144,10 @@ void sansrtc_srtp_config_default(sansrtc_srtp_config *cfg) {
 static int map_status(srtp_err_status_t st) {
   switch (st) {
   case srtp_err_status_ok: return SANSRTC_OK;
-  case srtp_err_status_auth_fail: return SANSRTC_ERR_INTEGRITY;
+  case srtp_err_status_auth_fail:
+  /* An SRTCP packet whose E flag says "not encrypted": every profile here
+   * encrypts, so it cannot be genuine. */
+  case srtp_err_status_cant_check: return SANSRTC_ERR_INTEGRITY;
   case srtp_err_status_replay_fail:
   case srtp_err_status_replay_old:
   case srtp_err_status_pkt_idx_old: return SANSRTC_ERR_REPLAY;

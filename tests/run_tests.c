@@ -23,6 +23,7 @@ int main(void) {
   srunner_add_suite(runner, mailbox_suite());
   srunner_add_suite(runner, peer_worker_suite());
   srunner_add_suite(runner, sample_json_suite());
+  srunner_add_suite(runner, srtp_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

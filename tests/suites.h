@@ -19,5 +19,6 @@ Suite *peer_suite(void);
 Suite *mailbox_suite(void);
 Suite *peer_worker_suite(void);
 Suite *sample_json_suite(void);
+Suite *srtp_suite(void);
 
 #endif

@@ -183,7 +183,8 @@ SANSRTC_API int sansrtc_srtp_unprotect_rtp(sansrtc_srtp *srtp, uint8_t *buf,
  * shrinks to the RTCP packet's length. A packet shorter than 8 bytes plus
  * sansrtc_srtp_rtcp_overhead(profile) is SANSRTC_ERR_MALFORMED. Otherwise
  * returns as sansrtc_srtp_unprotect_rtp (replays by SRTCP index, window of
- * 128).
+ * 128). An SRTCP packet whose E flag says it is not encrypted is
+ * SANSRTC_ERR_INTEGRITY too: every profile here encrypts SRTCP.
  */
 SANSRTC_API int sansrtc_srtp_unprotect_rtcp(sansrtc_srtp *srtp, uint8_t *buf,
                                             size_t *len);
