@@ -113,7 +113,7 @@ static void hmac_sha1(const uint8_t *key, const uint8_t *a, size_t a_len,
   uint8_t msg[2048];
   ck_assert_uint_le(a_len + b_len, sizeof msg);
   memcpy(msg, a, a_len);
-  memcpy(msg + a_len, b, b_len);
+  if (b_len > 0) memcpy(msg + a_len, b, b_len);
   unsigned outl = 0;
   ck_assert_ptr_nonnull(
       HMAC(EVP_sha1(), key, 20, msg, a_len + b_len, out, &outl));
