@@ -29,9 +29,9 @@ FUZZ_SECONDS ?= 30
 SONAME_MAJOR := 0
 VERSION      := 0.1.0
 
-PKGS     := openssl usrsctp check
+PKGS     := openssl usrsctp libsrtp2 check
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -DINET -DINET6)
-LIB_LIBS    = $(shell pkg-config --libs openssl usrsctp 2>/dev/null || echo -lssl -lcrypto -lusrsctp) -lpthread
+LIB_LIBS    = $(shell pkg-config --libs openssl usrsctp libsrtp2 2>/dev/null || echo -lssl -lcrypto -lusrsctp -lsrtp2) -lpthread
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes
@@ -214,7 +214,7 @@ exports: $(SHARED_LIB)
 $(BUILD)/sansrtc.pc: Makefile | $(BUILD)/lib
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: sansrtc' 'Description: WebRTC in plain C: sans-I/O core and threaded driver' \
-	    'Version: $(VERSION)' 'Requires.private: openssl usrsctp' \
+	    'Version: $(VERSION)' 'Requires.private: openssl usrsctp libsrtp2' \
 	    'Libs: -L$${libdir} -lsansrtc' 'Libs.private: -lpthread' \
 	    'Cflags: -I$${includedir}' > $(BUILD)/sansrtc.pc
 

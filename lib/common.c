@@ -17,7 +17,7 @@ const char *sansrtc_strerror(int err) {
   case SANSRTC_ERR_NOMEM: return "out of memory";
   case SANSRTC_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
   case SANSRTC_ERR_MALFORMED: return "malformed input";
-  case SANSRTC_ERR_INTEGRITY: return "message integrity check failed";
+  case SANSRTC_ERR_INTEGRITY: return "integrity check failed";
   case SANSRTC_ERR_FINGERPRINT: return "fingerprint check failed";
   case SANSRTC_ERR_INVALID_STATE: return "operation not allowed in this state";
   case SANSRTC_ERR_NOT_FOUND: return "not found";
@@ -28,6 +28,7 @@ const char *sansrtc_strerror(int err) {
   case SANSRTC_ERR_NOT_STUN: return "not a STUN message";
   case SANSRTC_ERR_TIMEOUT: return "timed out";
   case SANSRTC_ERR_SYSTEM: return "operating system call failed";
+  case SANSRTC_ERR_REPLAY: return "replayed or too old packet";
   }
   return "unknown error";
 }

@@ -6,12 +6,17 @@
 #include "suites.h"
 
 START_TEST(test_strerror_covers_every_code) {
-  for (int e = SANSRTC_ERR_SYSTEM; e <= SANSRTC_OK; e++) {
+  for (int e = SANSRTC_ERR_REPLAY; e <= SANSRTC_OK; e++) {
     const char *s = sansrtc_strerror(e);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_ne(s, "unknown error");
   }
   ck_assert_str_eq(sansrtc_strerror(-9999), "unknown error");
+  ck_assert_str_eq(sansrtc_strerror(SANSRTC_ERR_REPLAY),
+                   "replayed or too old packet");
+  ck_assert_str_eq(sansrtc_strerror(SANSRTC_ERR_INTEGRITY),
+                   "integrity check failed");
+  ck_assert_str_eq(sansrtc_strerror(SANSRTC_ERR_REPLAY - 1), "unknown error");
   ck_assert_str_eq(sansrtc_strerror(12), "unknown error");
 }
 END_TEST

@@ -22,5 +22,6 @@ Suite *sample_json_suite(void);
 Suite *packetizer_suite(void);
 Suite *rtp_suite(void);
 Suite *rtcp_suite(void);
+Suite *srtp_suite(void);
 
 #endif

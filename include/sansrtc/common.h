@@ -44,7 +44,8 @@ typedef enum sansrtc_error {
   SANSRTC_ERR_NOMEM = -2,            /* an allocation failed */
   SANSRTC_ERR_BUFFER_TOO_SMALL = -3, /* the caller's output buffer is short */
   SANSRTC_ERR_MALFORMED = -4,        /* input bytes do not parse */
-  SANSRTC_ERR_INTEGRITY = -5,        /* MESSAGE-INTEGRITY check failed */
+  SANSRTC_ERR_INTEGRITY = -5,        /* integrity check failed: STUN
+                                      * MESSAGE-INTEGRITY, SRTP/SRTCP tag */
   SANSRTC_ERR_FINGERPRINT = -6,      /* FINGERPRINT check failed */
   SANSRTC_ERR_INVALID_STATE = -7,    /* call not allowed in this state */
   SANSRTC_ERR_NOT_FOUND = -8,        /* the thing asked for does not exist */
@@ -54,7 +55,8 @@ typedef enum sansrtc_error {
   SANSRTC_ERR_CRYPTO = -12,          /* the crypto library reported failure */
   SANSRTC_ERR_NOT_STUN = -13,        /* datagram is not a STUN message */
   SANSRTC_ERR_TIMEOUT = -14,         /* a blocking call ran out of time */
-  SANSRTC_ERR_SYSTEM = -15           /* the OS refused (socket, thread, fd) */
+  SANSRTC_ERR_SYSTEM = -15,          /* the OS refused (socket, thread, fd) */
+  SANSRTC_ERR_REPLAY = -16           /* a replayed or too old SRTP packet */
 } sansrtc_error;
 
 /* Returns a static, human-readable English description of an error code
