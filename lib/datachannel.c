@@ -235,6 +235,9 @@ static void flush_channel(sansrtc_datachannels *set, dc_channel *c) {
     }
     uint32_t ppid = rd32(entry);
     size_t len = entry_len - SEND_HEADER;
+    /* Several small messages share packets: held while more follow, and
+     * the last one pushes them all out. */
+    (void)sansrtc_sctp_set_bundling(set->sctp, c->pending.count > 1);
     int rc = sansrtc_sctp_send(set->sctp, c->id, ppid, entry + SEND_HEADER, len,
                                unordered, policy, c->reliability);
     if (rc == SANSRTC_ERR_LIMIT) break; /* no room: stays first in line */
@@ -247,6 +250,7 @@ static void flush_channel(sansrtc_datachannels *set, dc_channel *c) {
     size_t payload = empty ? 0 : len;
     c->buffered -= payload < c->buffered ? payload : c->buffered;
   }
+  (void)sansrtc_sctp_set_bundling(set->sctp, 0);
   if (before > c->low_threshold && c->buffered <= c->low_threshold)
     (void)emit(set, SANSRTC_DC_EVENT_BUFFERED_LOW, c->id, 0, NULL, 0);
   if (c->state == DC_CLOSING && c->pending.count == 0) reset_outgoing(set, c);
@@ -367,8 +371,9 @@ int sansrtc_dc_open(sansrtc_datachannels *set, const sansrtc_dc_init *init,
   return SANSRTC_OK;
 }
 
-int sansrtc_dc_send(sansrtc_datachannels *set, uint16_t id,
-                    const uint8_t *data, size_t len, int binary) {
+/* Queues a message; `more`: leave it queued for a later flush. */
+static int queue_message(sansrtc_datachannels *set, uint16_t id,
+                         const uint8_t *data, size_t len, int binary, int more) {
   if (set == NULL || (data == NULL && len > 0))
     return SANSRTC_ERR_INVALID_ARGUMENT;
   dc_channel *c = find(set, id);
@@ -388,7 +393,23 @@ int sansrtc_dc_send(sansrtc_datachannels *set, uint16_t id,
                                      len ? data : empty, len ? len : 1);
   if (rc != SANSRTC_OK) return rc;
   c->buffered += len;
-  run_channel(set, c);
+  if (!more) (void)sansrtc_datachannels_flush(set);
+  return SANSRTC_OK;
+}
+
+int sansrtc_dc_send(sansrtc_datachannels *set, uint16_t id,
+                    const uint8_t *data, size_t len, int binary) {
+  return queue_message(set, id, data, len, binary, 0);
+}
+
+int sansrtc_dc_send_more(sansrtc_datachannels *set, uint16_t id,
+                         const uint8_t *data, size_t len, int binary) {
+  return queue_message(set, id, data, len, binary, 1);
+}
+
+int sansrtc_datachannels_flush(sansrtc_datachannels *set) {
+  if (set == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  for (unsigned i = 0; i < set->n_ch; i++) run_channel(set, &set->ch[i]);
   return SANSRTC_OK;
 }
 
@@ -577,9 +598,7 @@ int sansrtc_datachannels_process(sansrtc_datachannels *set) {
     }
     break;
   }
-  for (unsigned i = 0; i < set->n_ch; i++)
-    run_channel(set, &set->ch[i]);
-  return SANSRTC_OK;
+  return sansrtc_datachannels_flush(set);
 }
 
 int sansrtc_datachannels_poll_event(sansrtc_datachannels *set,

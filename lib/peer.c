@@ -988,19 +988,39 @@ const char *sansrtc_pc_channel_protocol(const sansrtc_pc *pc, uint32_t handle) {
   return c != NULL ? c->protocol : NULL;
 }
 
-int sansrtc_pc_send(sansrtc_pc *pc, uint32_t handle, const uint8_t *data,
-                    size_t len, int binary) {
+static int send_message(sansrtc_pc *pc, uint32_t handle, const uint8_t *data,
+                        size_t len, int binary, int more) {
   if (pc == NULL || (data == NULL && len > 0)) return SANSRTC_ERR_INVALID_ARGUMENT;
   pc_channel *c = channel_by_handle(pc, handle);
   if (c == NULL) return SANSRTC_ERR_NOT_FOUND;
   if (pc->closed || c->stream < 0) return SANSRTC_ERR_INVALID_STATE;
-  int rc = sansrtc_dc_send(pc->dc, (uint16_t)c->stream, data, len, binary);
+  int rc = more ? sansrtc_dc_send_more(pc->dc, (uint16_t)c->stream, data, len, binary)
+                : sansrtc_dc_send(pc->dc, (uint16_t)c->stream, data, len, binary);
   if (rc == SANSRTC_ERR_NOT_FOUND) rc = SANSRTC_ERR_INVALID_STATE;
-  if (rc == SANSRTC_OK) {
+  if (rc == SANSRTC_OK && !more) {
     pump_sctp(pc);
     pump_dtls_down(pc);
   }
   return rc;
+}
+
+int sansrtc_pc_send(sansrtc_pc *pc, uint32_t handle, const uint8_t *data,
+                    size_t len, int binary) {
+  return send_message(pc, handle, data, len, binary, 0);
+}
+
+int sansrtc_pc_send_more(sansrtc_pc *pc, uint32_t handle, const uint8_t *data,
+                         size_t len, int binary) {
+  return send_message(pc, handle, data, len, binary, 1);
+}
+
+int sansrtc_pc_flush(sansrtc_pc *pc) {
+  if (pc == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (pc->dc == NULL) return SANSRTC_OK;
+  (void)sansrtc_datachannels_flush(pc->dc);
+  pump_sctp(pc);
+  pump_dtls_down(pc);
+  return SANSRTC_OK;
 }
 
 size_t sansrtc_pc_buffered_amount(const sansrtc_pc *pc, uint32_t handle) {

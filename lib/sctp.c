@@ -40,6 +40,7 @@ struct sansrtc_sctp {
   sansrtc_tstamp last_tick, last_activity;
   int touched; /* activity since the last tick, time unknown */
   int idle;
+  int bundling; /* SCTP_NODELAY is off (sansrtc_sctp_set_bundling) */
 
   /* Everything below is shared with usrsctp callbacks: guarded by lock. */
   pthread_mutex_t lock;
@@ -563,6 +564,17 @@ int sansrtc_sctp_send(sansrtc_sctp *s, uint16_t stream, uint32_t ppid,
                ? SANSRTC_ERR_LIMIT
                : SANSRTC_ERR_INVALID_STATE;
   s->stats.messages_out++;
+  return SANSRTC_OK;
+}
+
+int sansrtc_sctp_set_bundling(sansrtc_sctp *s, int hold) {
+  if (s == NULL) return SANSRTC_ERR_INVALID_ARGUMENT;
+  hold = hold != 0;
+  if (hold == s->bundling) return SANSRTC_OK;
+  int nodelay = !hold;
+  if (!set_opt(s, IPPROTO_SCTP, SCTP_NODELAY, &nodelay, sizeof nodelay))
+    return SANSRTC_ERR_INVALID_STATE;
+  s->bundling = hold;
   return SANSRTC_OK;
 }
 

@@ -325,6 +325,64 @@ START_TEST(test_ten_thousand_in_order) {
 }
 END_TEST
 
+static uint64_t packets_out(const dc_world *w, int side) {
+  sansrtc_sctp_stats st;
+  sansrtc_sctp_get_stats(w->p.a[side], &st);
+  return st.packets_out;
+}
+
+/* Sends 200 four-byte messages, all with sansrtc_dc_send or all but the
+ * last with sansrtc_dc_send_more; returns the SCTP packets they took and
+ * checks they all arrived in order. */
+static uint64_t burst_packets(uint32_t seed, int more) {
+  uint16_t id;
+  dc_world *w = world_with_channel(seed, NULL, NULL, 0, &id);
+  run_for(&w->p, 1 * SEC);
+  uint64_t before = packets_out(w, 0);
+  for (uint32_t i = 0; i < 200; i++) {
+    int rc = more && i < 199 ? sansrtc_dc_send_more(w->peer[0].set, id, (const uint8_t *)&i, 4, 1)
+                             : sansrtc_dc_send(w->peer[0].set, id, (const uint8_t *)&i, 4, 1);
+    ck_assert_int_eq(rc, SANSRTC_OK);
+  }
+  uint64_t used = packets_out(w, 0) - before;
+  run_for(&w->p, 1 * SEC);
+  dc_peer *r = &w->peer[1];
+  uint32_t expect = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (r->ev[i].type != SANSRTC_DC_EVENT_MESSAGE) continue;
+    uint32_t v;
+    memcpy(&v, r->data[i], 4);
+    ck_assert_uint_eq(v, expect);
+    expect++;
+  }
+  ck_assert_uint_eq(expect, 200);
+  world_free(w);
+  return used;
+}
+
+/* A burst queued with send_more leaves in a few full packets when the
+ * last message is sent, not one packet per message; messages queued with
+ * send_more alone wait for a flush. */
+START_TEST(test_send_more_bundles_small_messages) {
+  uint64_t one_by_one = burst_packets(41, 0);
+  uint64_t bundled = burst_packets(42, 1);
+  ck_assert_uint_ge(one_by_one, 100);
+  ck_assert_uint_le(bundled, 12);
+  uint16_t id;
+  dc_world *w = world_with_channel(43, NULL, NULL, 0, &id);
+  run_for(&w->p, 1 * SEC);
+  uint64_t before = packets_out(w, 0);
+  ck_assert_int_eq(sansrtc_dc_send_more(w->peer[0].set, id, (const uint8_t *)"abc", 3, 0),
+                   SANSRTC_OK);
+  ck_assert_uint_eq(packets_out(w, 0), before);
+  ck_assert_uint_eq(sansrtc_dc_buffered_amount(w->peer[0].set, id), 3);
+  ck_assert_int_eq(sansrtc_datachannels_flush(w->peer[0].set), SANSRTC_OK);
+  ck_assert_uint_eq(packets_out(w, 0), before + 1);
+  ck_assert_int_eq(sansrtc_datachannels_flush(NULL), SANSRTC_ERR_INVALID_ARGUMENT);
+  world_free(w);
+}
+END_TEST
+
 /* Unordered, unreliable channel under 25% loss: messages are lost, never
  * duplicated, and a reliable channel beside it loses nothing. */
 START_TEST(test_unreliable_beside_reliable_under_loss) {
@@ -672,6 +730,7 @@ Suite *datachannel_suite(void) {
   tcase_add_test(tc, test_open_send_close_every_kind);
   tcase_add_test(tc, test_max_size_messages);
   tcase_add_test(tc, test_ten_thousand_in_order);
+  tcase_add_test(tc, test_send_more_bundles_small_messages);
   tcase_add_test(tc, test_unreliable_beside_reliable_under_loss);
   tcase_add_test(tc, test_hundred_channels);
   tcase_add_test(tc, test_buffered_amount_and_low_event);

@@ -342,6 +342,23 @@ START_TEST(test_offer_answer_connect_exchange_close) {
                    SANSRTC_OK);
   run_for(&w, 200 * MS);
   ck_assert_int_eq(count(&w.s[0], SANSRTC_PC_EVENT_MESSAGE), 2);
+  /* A burst with send_more waits for the flush, then arrives in order. */
+  ck_assert_int_eq(sansrtc_pc_send_more(w.s[1].pc, remote_on_1, (const uint8_t *)"b1", 2, 0),
+                   SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_pc_send_more(w.s[1].pc, remote_on_1, (const uint8_t *)"b2", 2, 0),
+                   SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_pc_send_more(w.s[1].pc, 999, (const uint8_t *)"x", 1, 0),
+                   SANSRTC_ERR_NOT_FOUND);
+  ck_assert_uint_eq(sansrtc_pc_buffered_amount(w.s[1].pc, remote_on_1), 4);
+  ck_assert_int_eq(sansrtc_pc_flush(w.s[1].pc), SANSRTC_OK);
+  ck_assert_uint_eq(sansrtc_pc_buffered_amount(w.s[1].pc, remote_on_1), 0);
+  ck_assert_int_eq(sansrtc_pc_flush(NULL), SANSRTC_ERR_INVALID_ARGUMENT);
+  run_for(&w, 200 * MS);
+  ck_assert_int_eq(count(&w.s[0], SANSRTC_PC_EVENT_MESSAGE), 4);
+  int last = -1; /* the last message event is "b2" */
+  for (size_t k = 0; k < w.s[0].n; k++)
+    if (w.s[0].ev[k].ev.type == SANSRTC_PC_EVENT_MESSAGE) last = (int)k;
+  ck_assert_mem_eq(w.s[0].ev[last].data, "b2", 2);
   /* Closing the connection: the peer's channels fail over (SCTP ABORT). */
   sansrtc_pc_close(w.s[0].pc, w.now);
   ck_assert_int_eq(sansrtc_pc_connection_state(w.s[0].pc), SANSRTC_PC_STATE_CLOSED);

@@ -1080,8 +1080,10 @@ START_TEST(test_no_memory_kept_per_packet) {
       ck_assert_int_eq(sansrtc_srtp_unprotect_rtcp(a, buf, &len), SANSRTC_OK);
     }
   }
+  /* Nothing kept: in-use heap did not grow (it may shrink when a cache the
+   * earlier suites left behind is released during the loop). */
   size_t after = mallinfo2().uordblks;
-  ck_assert_uint_eq(after, before);
+  ck_assert_uint_le(after, before);
   sansrtc_srtp_del(a);
   sansrtc_srtp_del(b);
 }

@@ -30,6 +30,7 @@
 #define DEFAULT_SEND_BUFFER_LIMIT (4u * 1024 * 1024)
 #define DEFAULT_STACK_SIZE (256u * 1024)
 #define RECV_BUDGET 64 /* datagrams per socket per loop turn */
+#define SEND_BURST 64 /* sends handed to SCTP together */
 #define DGRAM_MAX 2048
 
 /* ---- commands ------------------------------------------------------------- */
@@ -501,8 +502,9 @@ static int run_call(sansrtc_peer *p, peer_call *c, sansrtc_tstamp now) {
 
 /* ---- the worker loop ---------------------------------------------------------------- */
 
+/* Queued with "more": the burst goes out together (drain_commands). */
 static void handle_send(sansrtc_peer *p, const cmd_hdr *h, size_t len) {
-  int rc = sansrtc_pc_send(p->pc, h->channel, p->msg_buf, len, h->binary);
+  int rc = sansrtc_pc_send_more(p->pc, h->channel, p->msg_buf, len, h->binary);
   pthread_mutex_lock(&p->lock);
   peer_channel *c = find_channel(p, h->channel);
   if (c != NULL) {
@@ -516,20 +518,31 @@ static void handle_send(sansrtc_peer *p, const cmd_hdr *h, size_t len) {
                 sansrtc_strerror(rc));
 }
 
-/* Runs every queued command. */
+/* Runs every queued command. Sends are handed to SCTP in bursts of up to
+ * SEND_BURST messages, so small ones share packets. */
 static void drain_commands(sansrtc_peer *p, sansrtc_tstamp now) {
   cmd_hdr h;
   size_t len;
-  int rc;
+  int rc, held = 0;
   while ((rc = mailbox_pop(&p->commands, &h, sizeof h, p->msg_buf, p->msg_cap,
                            &len, 0)) == 1) {
     switch (h.type) {
     case CMD_WAKE: atomic_store(&p->wake_pending, 0); break;
     case CMD_STOP: p->stop = 1; return;
-    case CMD_CALL: (void)run_call(p, h.call, now); break;
-    case CMD_SEND: handle_send(p, &h, len); break;
+    case CMD_CALL:
+      (void)sansrtc_pc_flush(p->pc);
+      (void)run_call(p, h.call, now);
+      break;
+    case CMD_SEND:
+      handle_send(p, &h, len);
+      if (++held == SEND_BURST) {
+        (void)sansrtc_pc_flush(p->pc);
+        held = 0;
+      }
+      break;
     }
   }
+  (void)sansrtc_pc_flush(p->pc);
   if (rc == SANSRTC_ERR_BUFFER_TOO_SMALL) { /* cannot happen: sends are checked */
     sansrtc_log(&p->log, SANSRTC_LOG_ERROR, "peer: oversized command dropped");
     mailbox_drop(&p->commands);

@@ -125,10 +125,27 @@ SANSRTC_API int sansrtc_dc_open(sansrtc_datachannels *set,
  * SANSRTC_ERR_INVALID_STATE (closing or closed), SANSRTC_ERR_INVALID_ARGUMENT
  * (larger than the peer's maximum, sansrtc_sctp_max_send_size) or
  * SANSRTC_ERR_LIMIT
- * (max_buffered_per_channel would be exceeded).
+ * (max_buffered_per_channel would be exceeded). Sends on every channel
+ * queued with sansrtc_dc_send_more go out with it.
  */
 SANSRTC_API int sansrtc_dc_send(sansrtc_datachannels *set, uint16_t id,
                                 const uint8_t *data, size_t len, int binary);
+
+/*
+ * As sansrtc_dc_send, but the message only joins the channel's queue: it
+ * goes to SCTP with the next sansrtc_dc_send, sansrtc_datachannels_flush
+ * or sansrtc_datachannels_process, together with everything queued so,
+ * small messages sharing packets. For a caller that has several messages
+ * at hand (a burst); the last one is sent with sansrtc_dc_send or
+ * followed by a flush. Same returns as sansrtc_dc_send.
+ */
+SANSRTC_API int sansrtc_dc_send_more(sansrtc_datachannels *set, uint16_t id,
+                                     const uint8_t *data, size_t len,
+                                     int binary);
+
+/* Hands every channel's queued messages to SCTP (as far as it has room).
+ * Returns SANSRTC_OK or SANSRTC_ERR_INVALID_ARGUMENT. */
+SANSRTC_API int sansrtc_datachannels_flush(sansrtc_datachannels *set);
 
 /* Starts closing channel `id` (stream reset). CLOSING then CLOSED events
  * follow. Returns SANSRTC_OK or SANSRTC_ERR_NOT_FOUND. */

@@ -255,10 +255,26 @@ SANSRTC_API const char *sansrtc_pc_channel_protocol(const sansrtc_pc *pc,
  * SANSRTC_ERR_NOT_FOUND (unknown handle), SANSRTC_ERR_INVALID_STATE (no
  * stream id yet, closing or closed), SANSRTC_ERR_INVALID_ARGUMENT (larger
  * than the peer's maximum message size) or SANSRTC_ERR_LIMIT (the
- * channel's buffer limit).
+ * channel's buffer limit). Messages queued with sansrtc_pc_send_more, on
+ * any channel, go out with it.
  */
 SANSRTC_API int sansrtc_pc_send(sansrtc_pc *pc, uint32_t handle,
                                 const uint8_t *data, size_t len, int binary);
+
+/*
+ * As sansrtc_pc_send, but the message waits in its channel's queue for the
+ * next sansrtc_pc_send or sansrtc_pc_flush, so that a burst of small
+ * messages shares SCTP packets (and DTLS records and datagrams) instead of
+ * taking one each. Same returns as sansrtc_pc_send. The queue is also
+ * pushed out whenever the connection processes an incoming datagram.
+ */
+SANSRTC_API int sansrtc_pc_send_more(sansrtc_pc *pc, uint32_t handle,
+                                     const uint8_t *data, size_t len,
+                                     int binary);
+
+/* Sends what sansrtc_pc_send_more queued, as far as SCTP has room.
+ * Returns SANSRTC_OK or SANSRTC_ERR_INVALID_ARGUMENT. */
+SANSRTC_API int sansrtc_pc_flush(sansrtc_pc *pc);
 
 /* Bytes accepted by sansrtc_pc_send not yet handed to SCTP (0 for an
  * unknown handle). */

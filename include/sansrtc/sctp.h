@@ -190,6 +190,18 @@ SANSRTC_API int sansrtc_sctp_send(sansrtc_sctp *sctp, uint16_t stream,
                                   sansrtc_sctp_pr_policy policy,
                                   uint32_t pr_value);
 
+/*
+ * Bundling of small messages. By default (hold 0) every send goes out at
+ * once (SCTP_NODELAY), one packet per small message. With hold 1, usrsctp
+ * keeps small messages back while earlier data is unacknowledged, to fill
+ * packets (Nagle); clearing it again makes the next send push everything
+ * queued out at once, several messages per packet. The channel layer sets
+ * it around a batch of queued messages and clears it for the last one;
+ * nothing stays held past a call that ends with hold 0. Returns SANSRTC_OK,
+ * SANSRTC_ERR_INVALID_ARGUMENT or SANSRTC_ERR_INVALID_STATE.
+ */
+SANSRTC_API int sansrtc_sctp_set_bundling(sansrtc_sctp *sctp, int hold);
+
 /* Resets (closes) outgoing `stream` (RFC 6525). Returns SANSRTC_OK,
  * SANSRTC_ERR_INVALID_STATE or SANSRTC_ERR_INVALID_ARGUMENT. */
 SANSRTC_API int sansrtc_sctp_reset_stream(sansrtc_sctp *sctp, uint16_t stream);
