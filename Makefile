@@ -157,11 +157,10 @@ asan:
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(BUILD)/asan/tests/run_tests
 
-# The threaded tests under the two thread checkers. Helgrind slows code
-# down a hundredfold, too much for the transfer tests' real-time protocol
-# timers, so it runs the mailbox suite and the peer_worker "api" case;
-# ThreadSanitizer runs every threaded test. Third-party reports are
-# suppressed in valgrind/*.supp with reasons; ours never are.
+# The threaded tests under the two thread checkers: helgrind runs the
+# mailbox suite and every peer_worker case with the protocol clock slowed
+# down (below); ThreadSanitizer runs every threaded test. Third-party
+# reports are suppressed in valgrind/*.supp with reasons; ours never are.
 THREAD_SUITES := mailbox peer_worker
 # helgrind slows the program down 50-100 times: the peers' protocol time
 # runs this many times slower (sansrtc_peer_config.time_dilation) so their
