@@ -505,9 +505,10 @@ static int setup_ssl(sansrtc_dtls *d) {
   DTLS_set_timer_cb(d->ssl, timer_cb);
   SSL_set_info_callback(d->ssl, info_cb);
   SSL_set_mtu(d->ssl, d->cfg.mtu);
-  /* Give the 16 KiB record buffers back whenever they are empty: an idle
-   * connection then holds none (thousands of connections per process). */
-  SSL_set_mode(d->ssl, SSL_MODE_RELEASE_BUFFERS);
+  /* OpenSSL 3.0 keeps DTLS record buffers (about 33 KiB) for the life of
+   * the connection: SSL_MODE_RELEASE_BUFFERS has no effect on DTLS, and
+   * SSL_free_buffers leaves a DTLS SSL_write crashing (found while trying
+   * it; docs/performance.md). */
   if (!set_srtp_profiles(d->ssl, d->cfg.srtp_profiles))
     return SANSRTC_ERR_CRYPTO;
   return SANSRTC_OK;
