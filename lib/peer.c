@@ -1140,6 +1140,30 @@ int sansrtc_pc_poll_transmit(sansrtc_pc *pc, uint8_t *buf, size_t cap,
   return rc;
 }
 
+size_t sansrtc_pc_peek_transmit(sansrtc_pc *pc, sansrtc_pc_datagram *out,
+                                size_t max) {
+  if (pc == NULL || out == NULL) return 0;
+  size_t n = 0, cursor = 0, len;
+  uint8_t *entry;
+  /* Every entry starts with its path (queue_datagram). */
+  while (n < max && sansrtc_dgram_queue_next(&pc->out, &cursor, &entry, &len) &&
+         len >= sizeof(pc_path)) {
+    pc_path p;
+    memcpy(&p, entry, sizeof p);
+    out[n].data = entry + sizeof p;
+    out[n].len = len - sizeof p;
+    out[n].local = p.local;
+    out[n].remote = p.remote;
+    n++;
+  }
+  return n;
+}
+
+void sansrtc_pc_consume_transmit(sansrtc_pc *pc, size_t n) {
+  for (size_t i = 0; pc != NULL && i < n && pc->out.count > 0; i++)
+    sansrtc_dgram_queue_drop(&pc->out);
+}
+
 /* ------------------------------------------------------------------------ */
 /* States, events, closing                                                  */
 /* ------------------------------------------------------------------------ */

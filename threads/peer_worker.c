@@ -276,17 +276,23 @@ static const udp_socket *socket_for(const sansrtc_peer *p, const sansrtc_addr *l
   return NULL;
 }
 
+/* Sends what the core queued, straight from its queue, in batches of
+ * consecutive datagrams that leave from the same socket. */
 static void flush_transmit(sansrtc_peer *p) {
-  size_t len;
-  sansrtc_addr local, remote;
-  while (sansrtc_pc_poll_transmit(p->pc, p->dgram, sizeof p->dgram, &len, &local,
-                                  &remote) == 1) {
-    const udp_socket *s = socket_for(p, &local);
-    if (s == NULL || udp_send(s, &remote, p->dgram, len) != SANSRTC_OK) {
+  sansrtc_pc_datagram d[UDP_SEND_BATCH];
+  size_t n;
+  while ((n = sansrtc_pc_peek_transmit(p->pc, d, UDP_SEND_BATCH)) > 0) {
+    size_t same = 1;
+    while (same < n && sansrtc_addr_equal(&d[same].local, &d[0].local)) same++;
+    const udp_socket *s = socket_for(p, &d[0].local);
+    size_t sent = s != NULL ? udp_send_batch(s, d, same) : 0;
+    if (sent == 0) { /* the first cannot go: drop it, as UDP would */
       char text[SANSRTC_ADDR_STRLEN];
       sansrtc_log(&p->log, SANSRTC_LOG_DEBUG, "peer: could not send to %s",
-                  sansrtc_addr_format(&remote, text, sizeof text));
+                  sansrtc_addr_format(&d[0].remote, text, sizeof text));
+      sent = 1;
     }
+    sansrtc_pc_consume_transmit(p->pc, sent);
   }
 }
 

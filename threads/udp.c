@@ -2,6 +2,7 @@
  * udp.c - UDP sockets and host-candidate gathering (udp.h).
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#define _GNU_SOURCE /* sendmmsg */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -239,18 +240,28 @@ void udp_close_all(udp_socket *s, size_t count) {
   }
 }
 
-int udp_send(const udp_socket *s, const sansrtc_addr *to, const uint8_t *data,
-             size_t len) {
-  struct sockaddr_storage ss;
-  socklen_t sl = to_sockaddr(to, &ss);
+size_t udp_send_batch(const udp_socket *s, const sansrtc_pc_datagram *d, size_t n) {
+  struct mmsghdr m[UDP_SEND_BATCH];
+  struct iovec iov[UDP_SEND_BATCH];
+  struct sockaddr_storage to[UDP_SEND_BATCH];
+  if (n > UDP_SEND_BATCH) n = UDP_SEND_BATCH;
+  memset(m, 0, n * sizeof m[0]);
+  for (size_t i = 0; i < n; i++) {
+    iov[i].iov_base = (void *)(uintptr_t)d[i].data;
+    iov[i].iov_len = d[i].len;
+    m[i].msg_hdr.msg_name = &to[i];
+    m[i].msg_hdr.msg_namelen = to_sockaddr(&d[i].remote, &to[i]);
+    m[i].msg_hdr.msg_iov = &iov[i];
+    m[i].msg_hdr.msg_iovlen = 1;
+  }
   for (int tries = 0; tries < 2; tries++) {
-    if (sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, sl) >= 0)
-      return SANSRTC_OK;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) break;
+    int sent = sendmmsg(s->fd, m, (unsigned)n, 0);
+    if (sent > 0) return (size_t)sent;
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) break;
     struct pollfd p = {s->fd, POLLOUT, 0};
     (void)poll(&p, 1, SEND_WAIT_MS);
   }
-  return SANSRTC_ERR_SYSTEM;
+  return 0;
 }
 
 int udp_recv(const udp_socket *s, uint8_t *buf, size_t cap, sansrtc_addr *from) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <sansrtc/common.h>
+#include <sansrtc/peer.h>
 
 #include "internal.h"
 
@@ -59,10 +60,14 @@ int udp_resolve_servers(const char *list, int ipv4, int ipv6, sansrtc_addr *out,
 /* Closes every socket of the set. */
 void udp_close_all(udp_socket *s, size_t count);
 
-/* Sends one datagram; when the socket buffer is full, waits up to a few
- * milliseconds for room. Returns SANSRTC_OK or SANSRTC_ERR_SYSTEM. */
-int udp_send(const udp_socket *s, const sansrtc_addr *to, const uint8_t *data,
-             size_t len);
+/* At most UDP_SEND_BATCH datagrams go to the kernel in one call. */
+#define UDP_SEND_BATCH 32
+
+/* Sends d[0..n) (n at most UDP_SEND_BATCH) with one sendmmsg() from socket
+ * `s`, each to its own remote; when the socket buffer is full, waits up to
+ * a few milliseconds for room once. Returns how many were sent, in order:
+ * 0 means the first could not be (the caller drops it and goes on). */
+size_t udp_send_batch(const udp_socket *s, const sansrtc_pc_datagram *d, size_t n);
 
 /* Receives one datagram without blocking. Returns its length, 0 when none
  * is waiting (an empty datagram is skipped), or SANSRTC_ERR_SYSTEM. */

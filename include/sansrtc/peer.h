@@ -325,6 +325,28 @@ SANSRTC_API int sansrtc_pc_poll_transmit(sansrtc_pc *pc, uint8_t *buf,
                                          sansrtc_addr *local,
                                          sansrtc_addr *remote);
 
+/* A queued datagram seen where it lies (sansrtc_pc_peek_transmit). */
+typedef struct sansrtc_pc_datagram {
+  const uint8_t *data; /* inside the connection's queue */
+  size_t len;
+  sansrtc_addr local, remote;
+} sansrtc_pc_datagram;
+
+/*
+ * The same datagrams as sansrtc_pc_poll_transmit, without copying: fills
+ * out[0..max) with the oldest queued ones in order and returns how many (0
+ * when none or on NULL arguments). The pointers stay valid until the next
+ * call on `pc` other than this one; the datagrams stay queued until
+ * sansrtc_pc_consume_transmit removes them. For a caller that hands a
+ * batch to sendmmsg().
+ */
+SANSRTC_API size_t sansrtc_pc_peek_transmit(sansrtc_pc *pc, sansrtc_pc_datagram *out,
+                                           size_t max);
+
+/* Removes the `n` oldest queued datagrams (sent, or given up on); more
+ * than are queued removes all. NULL is ignored. */
+SANSRTC_API void sansrtc_pc_consume_transmit(sansrtc_pc *pc, size_t n);
+
 /* ---- states and events ----------------------------------------------------- */
 
 typedef enum sansrtc_gathering_state {
