@@ -264,12 +264,24 @@ size_t udp_send_batch(const udp_socket *s, const sansrtc_pc_datagram *d, size_t 
   return 0;
 }
 
-int udp_recv(const udp_socket *s, uint8_t *buf, size_t cap, sansrtc_addr *from) {
+int udp_recv_batch(const udp_socket *s, uint8_t *bufs, size_t stride, size_t n,
+                   size_t *lens, sansrtc_addr *from) {
+  struct mmsghdr m[UDP_RECV_BATCH];
+  struct iovec iov[UDP_RECV_BATCH];
+  struct sockaddr_storage ss[UDP_RECV_BATCH];
+  if (n > UDP_RECV_BATCH) n = UDP_RECV_BATCH;
+  memset(m, 0, n * sizeof m[0]);
+  for (size_t i = 0; i < n; i++) {
+    iov[i].iov_base = bufs + i * stride;
+    iov[i].iov_len = stride;
+    m[i].msg_hdr.msg_name = &ss[i];
+    m[i].msg_hdr.msg_namelen = sizeof ss[i];
+    m[i].msg_hdr.msg_iov = &iov[i];
+    m[i].msg_hdr.msg_iovlen = 1;
+  }
   for (;;) {
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    ssize_t n = recvfrom(s->fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&ss, &sl);
-    if (n < 0) {
+    int got = recvmmsg(s->fd, m, (unsigned)n, MSG_DONTWAIT, NULL);
+    if (got < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
       /* ICMP errors (port unreachable) surface here on Linux: not fatal. */
@@ -277,8 +289,11 @@ int udp_recv(const udp_socket *s, uint8_t *buf, size_t cap, sansrtc_addr *from) 
         continue;
       return SANSRTC_ERR_SYSTEM;
     }
-    if (n == 0 || (size_t)n > cap) continue; /* empty or truncated: skip */
-    if (!from_sockaddr((struct sockaddr *)&ss, from)) continue;
-    return (int)n;
+    for (int i = 0; i < got; i++) {
+      int ok = m[i].msg_len > 0 && !(m[i].msg_hdr.msg_flags & MSG_TRUNC) &&
+               from_sockaddr((struct sockaddr *)&ss[i], &from[i]);
+      lens[i] = ok ? m[i].msg_len : 0;
+    }
+    return got;
   }
 }

@@ -69,9 +69,16 @@ void udp_close_all(udp_socket *s, size_t count);
  * 0 means the first could not be (the caller drops it and goes on). */
 size_t udp_send_batch(const udp_socket *s, const sansrtc_pc_datagram *d, size_t n);
 
-/* Receives one datagram without blocking. Returns its length, 0 when none
- * is waiting (an empty datagram is skipped), or SANSRTC_ERR_SYSTEM. */
-int udp_recv(const udp_socket *s, uint8_t *buf, size_t cap,
-             sansrtc_addr *from);
+/* At most UDP_RECV_BATCH datagrams come from the kernel in one call. */
+#define UDP_RECV_BATCH 8
+
+/* Receives up to n (at most UDP_RECV_BATCH) waiting datagrams without
+ * blocking, with one recvmmsg(): datagram i goes to bufs + i * stride (at
+ * most `stride` bytes), its length to lens[i] and its source to from[i].
+ * Empty, truncated or unaddressed datagrams come back with length 0 (to
+ * skip). Returns how many were taken, 0 when none is waiting, or
+ * SANSRTC_ERR_SYSTEM. */
+int udp_recv_batch(const udp_socket *s, uint8_t *bufs, size_t stride, size_t n,
+                   size_t *lens, sansrtc_addr *from);
 
 #endif
