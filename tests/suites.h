@@ -23,5 +23,6 @@ Suite *packetizer_suite(void);
 Suite *rtp_suite(void);
 Suite *rtcp_suite(void);
 Suite *srtp_suite(void);
+Suite *rtp_stats_suite(void);
 
 #endif
