@@ -541,6 +541,35 @@ START_TEST(test_sr_or_rr_choice) {
 }
 END_TEST
 
+/* An SR from an SSRC that is not a remote stream leaves LSR at 0; one
+ * from the remote stream sets it. */
+START_TEST(test_sr_from_unknown_ssrc) {
+  sansrtc_rtp_stats *s = make_receiver(1, 90000);
+  ck_assert_int_eq(recv_seq(s, 1), 1);
+  sansrtc_rtcp_sr_desc d = {0x999, 0x0000000512340000ull, 0, 0, 0, NULL, 0};
+  uint8_t buf[64];
+  size_t len;
+  ck_assert_int_eq(sansrtc_rtcp_write_sr(buf, sizeof buf, &d, &len),
+                   SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_rtp_stats_on_rtcp(s, buf, len, SEC), SANSRTC_OK);
+  sansrtc_rtcp_report b = block(s);
+  ck_assert_uint_eq(b.lsr, 0);
+  ck_assert_uint_eq(b.dlsr, 0);
+  d.ssrc = REMOTE;
+  ck_assert_int_eq(sansrtc_rtcp_write_sr(buf, sizeof buf, &d, &len),
+                   SANSRTC_OK);
+  ck_assert_int_eq(sansrtc_rtp_stats_on_rtcp(s, buf, len, SEC), SANSRTC_OK);
+  /* LSR: seconds 5 low 16 bits 0x0005, fraction high 16 bits 0x1234.
+   * DLSR at 2 s: 1 s = 65536. */
+  sansrtc_rtcp_report b2;
+  ck_assert_int_eq(sansrtc_rtp_stats_report_block(s, REMOTE, 2 * SEC, &b2),
+                   SANSRTC_OK);
+  ck_assert_uint_eq(b2.lsr, 0x00051234u);
+  ck_assert_uint_eq(b2.dlsr, 65536u);
+  sansrtc_rtp_stats_del(s);
+}
+END_TEST
+
 /* The RTP timestamp of an SR before any packet is sent: reference ts
  * 0xFFFFFF00 at 2 s; at 1.5 s (before it) 0xFFFFFF00 - 24000 at 48 kHz,
  * at 3 s 0xFFFFFF00 + 48000 modulo 2^32 = 0xBA80. NTP of 1.5 s with
@@ -620,6 +649,7 @@ Suite *rtp_stats_suite(void) {
   tcase_add_test(tc, test_rr_without_lsr);
   tcase_add_test(tc, test_report_timer);
   tcase_add_test(tc, test_sr_or_rr_choice);
+  tcase_add_test(tc, test_sr_from_unknown_ssrc);
   tcase_add_test(tc, test_sender_info_reference);
   tcase_add_test(tc, test_hostile_rtcp);
   suite_add_tcase(s, tc);

@@ -586,6 +586,47 @@ START_TEST(test_pair_scripted_link) {
 }
 END_TEST
 
+/* A compound with an SR before the feedback: the SR is skipped. A result
+ * queue of 2 keeps the first two results of 4 and counts 2 dropped. */
+START_TEST(test_sender_compound_and_full_queue) {
+  sansrtc_twcc_sender_config cfg;
+  sansrtc_twcc_sender_config_default(&cfg);
+  cfg.max_results = 2;
+  cfg.first_seq = 8;
+  sansrtc_twcc_sender *s = NULL;
+  ck_assert_int_eq(sansrtc_twcc_sender_new(&s, &cfg), SANSRTC_OK);
+  uint16_t seq;
+  for (int i = 0; i < 6; i++)
+    ck_assert_int_eq(sansrtc_twcc_sender_on_send(s, 1, 0, &seq), SANSRTC_OK);
+  sansrtc_rtcp_desc pk[1];
+  memset(pk, 0, sizeof pk);
+  pk[0].kind = SANSRTC_RTCP_KIND_SR;
+  pk[0].u.sr.ssrc = 5;
+  uint8_t buf[128];
+  size_t written, len;
+  ck_assert_int_eq(
+      sansrtc_rtcp_write_compound(buf, sizeof buf, pk, 1, &written, &len),
+      SANSRTC_OK);
+  memcpy(buf + len, twcc_pkt, sizeof twcc_pkt);
+  ck_assert_int_eq(
+      sansrtc_twcc_sender_on_rtcp(s, buf, len + sizeof twcc_pkt, 0),
+      SANSRTC_OK);
+  sansrtc_twcc_result res;
+  ck_assert_int_eq(sansrtc_twcc_sender_poll_result(s, &res), 1);
+  ck_assert_uint_eq(res.seq, 10);
+  ck_assert_int_eq(sansrtc_twcc_sender_poll_result(s, &res), 1);
+  ck_assert_uint_eq(res.seq, 11);
+  ck_assert_int_eq(sansrtc_twcc_sender_poll_result(s, &res), 0);
+  sansrtc_twcc_sender_stats st;
+  ck_assert_int_eq(sansrtc_twcc_sender_get_stats(s, &st), SANSRTC_OK);
+  ck_assert_uint_eq(st.results_dropped, 2);
+  ck_assert_uint_eq(st.received, 3);
+  ck_assert_uint_eq(st.lost, 1);
+  ck_assert_uint_eq(st.feedback, 1);
+  sansrtc_twcc_sender_del(s);
+}
+END_TEST
+
 static uint32_t lcg(uint32_t *x) {
   *x = *x * 1103515245u + 12345u;
   return *x >> 8;
@@ -635,6 +676,7 @@ Suite *twcc_suite(void) {
   tcase_add_test(tc, test_receiver_late_duplicate_pending);
   tcase_add_test(tc, test_sender_handmade_feedback);
   tcase_add_test(tc, test_sender_reference_wrap_unknown_late);
+  tcase_add_test(tc, test_sender_compound_and_full_queue);
   tcase_add_test(tc, test_pair_scripted_link);
   tcase_add_test(tc, test_sender_random_bytes);
   suite_add_tcase(s, tc);
