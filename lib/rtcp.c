@@ -997,8 +997,9 @@ static size_t next_chunk(twcc_cursor *c, size_t remaining, uint16_t *chunk) {
   size_t n = one ? v1 : (remaining < TWCC_VECTOR2 ? remaining : TWCC_VECTOR2);
   unsigned bits = one ? 1u : 2u, v = one ? 0x8000u : 0xC000u;
   for (size_t i = 0; i < n; i++) {
-    unsigned s = (unsigned)cursor_step(c, &d);
-    v |= s << (14u - bits * (i + 1u));
+    int s = cursor_step(c, &d);
+    if (s < 0) return 0; /* a delta past the checks above does not fit */
+    v |= (unsigned)s << (14u - bits * (i + 1u));
   }
   *chunk = (uint16_t)v;
   return n;

@@ -626,6 +626,38 @@ START_TEST(test_twcc_chunk_thresholds) {
 }
 END_TEST
 
+/* Regression (found by fuzz_twcc): a delta that does not fit 16 bits
+ * right after a large delta, within the 7 statuses of a 2-bit vector,
+ * was encoded as symbol bits 0xFFFF instead of giving SANSRTC_ERR_LIMIT.
+ * Statuses 216..222: 216 large (185 ms - 32 ms = 612 ticks), 217..221
+ * lost, 222 at 49.783 s (198392 ticks later). */
+START_TEST(test_twcc_limit_inside_vector) {
+  static const sansrtc_rtcp_twcc_input in[] = {
+      {98, 0, 0},
+      {149, 1, 0},
+      {164, 1, 0},
+      {192, 1, 32 * SANSRTC_MILLISECONDS},
+      {216, 1, 185 * SANSRTC_MILLISECONDS},
+      {222, 1, 49783 * SANSRTC_MILLISECONDS}};
+  sansrtc_rtcp_twcc_desc d = {1, 2, 0, in, 6};
+  size_t size, count, len;
+  uint8_t buf[256];
+  ck_assert_int_eq(sansrtc_rtcp_twcc_size(&d, &size), SANSRTC_ERR_LIMIT);
+  ck_assert_int_eq(sansrtc_rtcp_write_twcc(buf, sizeof buf, &d, &len),
+                   SANSRTC_ERR_LIMIT);
+  ck_assert_int_eq(sansrtc_rtcp_twcc_fit(&d, sizeof buf, &count), SANSRTC_OK);
+  ck_assert_uint_eq(count, 5);
+  d.packet_count = count;
+  ck_assert_int_eq(sansrtc_rtcp_write_twcc(buf, sizeof buf, &d, &len),
+                   SANSRTC_OK);
+  sansrtc_rtcp_twcc fb;
+  sansrtc_rtcp_twcc_packet p[128];
+  ck_assert_uint_eq(twcc_collect(buf, len, &fb, p, 128), 119);
+  ck_assert_uint_eq(p[118].status, SANSRTC_TWCC_LARGE_DELTA);
+  ck_assert_int_eq(p[118].arrival_us, 185000);
+}
+END_TEST
+
 START_TEST(test_twcc_fit_mtu) {
   /* 400 packets, every fifth lost, deltas alternating about +76 ms and
    * -74 ms (large): 2-bit vectors. */
@@ -1324,6 +1356,7 @@ Suite *rtcp_suite(void) {
   tcase_add_test(tc, test_twcc_vector);
   tcase_add_test(tc, test_twcc_chunks);
   tcase_add_test(tc, test_twcc_chunk_thresholds);
+  tcase_add_test(tc, test_twcc_limit_inside_vector);
   tcase_add_test(tc, test_twcc_fit_mtu);
   tcase_add_test(tc, test_twcc_hostile);
   tcase_add_test(tc, test_compound_and_padding);

@@ -23,5 +23,7 @@ Suite *packetizer_suite(void);
 Suite *rtp_suite(void);
 Suite *rtcp_suite(void);
 Suite *srtp_suite(void);
+Suite *rtp_stats_suite(void);
+Suite *twcc_suite(void);
 
 #endif
