@@ -100,9 +100,11 @@ $(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUIL
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
-# The benchmark program, built like a sample (tests/bench/run.sh runs it).
-$(BENCH): tests/bench/bench.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
+# The benchmark program, built like a sample (tests/bench/run.sh runs it),
+# with the media work it shares with alloc_count and the fixture readers.
+BENCH_SRCS := tests/bench/bench.c tests/bench/media_work.c tests/media_fixtures.c
+$(BENCH): $(BENCH_SRCS) tests/bench/media_work.h tests/media_fixtures.h $(SHARED_LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
 # The sansrtc side of the browser scenarios, built like a sample.
