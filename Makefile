@@ -107,6 +107,15 @@ $(BENCH): $(BENCH_SRCS) tests/bench/media_work.h tests/media_fixtures.h $(SHARED
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
+# Heap calls on the per-packet media paths (tests/integration/alloc_count.c).
+# It defines malloc and friends itself, so it is never built with
+# sanitizers (not part of `tests`, which the asan and tsan builds make).
+ALLOC_COUNT := $(BUILD)/tests/alloc_count
+ALLOC_COUNT_SRCS := tests/integration/alloc_count.c tests/bench/media_work.c tests/media_fixtures.c
+$(ALLOC_COUNT): $(ALLOC_COUNT_SRCS) tests/bench/media_work.h tests/media_fixtures.h $(STATIC_LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -fno-builtin -o $@ $(ALLOC_COUNT_SRCS) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(LIB_LIBS)
+
 # The sansrtc side of the browser scenarios, built like a sample.
 $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
@@ -115,11 +124,12 @@ $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_
 $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
-check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER) $(STATIC_LIB)
+check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER) $(STATIC_LIB) $(ALLOC_COUNT)
 	$(TEST_RUNNER)
 	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
 	bash tests/integration/server_samples.sh $(BUILD)
 	bash tests/integration/media_decode.sh $(BUILD)
+	$(ALLOC_COUNT)
 	bash tests/interop/chromium_echo.sh $(BUILD)
 	bash tests/interop/run_all.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
