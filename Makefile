@@ -6,6 +6,7 @@
 #   make interop      the real-browser scenarios alone (INTEROP=quick: shorter)
 #   make bench        benchmarks: figures, ratios, tests/bench/results.json
 #   make bench-quick  a short benchmark run that only checks they work
+#   make bench-media  the media benchmarks alone (build/bench-media.json)
 #   make check        run every test (Check suites)
 #   make valgrind     the tests under memcheck; any error or lost byte fails
 #   make asan         the tests built with -fsanitize=address,undefined
@@ -62,7 +63,7 @@ STATIC_LIB := $(BUILD)/libsansrtc.a
 SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 
-.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop bench bench-quick \
+.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop bench bench-quick bench-media \
         install uninstall clean deps exports
 .DEFAULT_GOAL := all
 
@@ -141,6 +142,10 @@ bench: $(BENCH) $(SAMPLES)
 
 bench-quick: $(BENCH) $(SAMPLES)
 	bash tests/bench/run.sh $(BUILD) quick $(BUILD)/bench-quick.json
+
+# The media benchmarks alone, full size (about a minute).
+bench-media: $(BENCH)
+	bash tests/bench/run.sh $(BUILD) media $(BUILD)/bench-media.json
 
 # The browser scenarios alone (part of check): INTEROP=quick for a short run.
 interop: $(SAMPLES) $(INTEROP_PEER)

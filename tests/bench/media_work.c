@@ -370,7 +370,51 @@ static const uint8_t master[SANSRTC_SRTP_MAX_KEY_LEN + SANSRTC_SRTP_MAX_SALT_LEN
     0xf0, 0x28, 0x84, 0x1d, 0x6a, 0xc3, 0x55, 0x0e, 0x79, 0xd4, 0x12, 0xa6,
     0x3b, 0xe7, 0x48, 0x90, 0x2c, 0xbd, 0x05, 0x63, 0xfa, 0x17};
 
-const uint8_t *mw_srtp_key(void) { return master; }
+static void set_policy(srtp_policy_t *p, unsigned profile, srtp_ssrc_type_t t,
+                       uint8_t *key) {
+  memset(p, 0, sizeof *p);
+  switch (profile) {
+  case SANSRTC_SRTP_AES128_CM_SHA1_80:
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+    break;
+  case SANSRTC_SRTP_AES128_CM_SHA1_32:
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+    break;
+  case SANSRTC_SRTP_AEAD_AES_128_GCM:
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+    break;
+  default:
+    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
+    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
+    break;
+  }
+  p->ssrc.type = t;
+  p->key = key;
+  p->window_size = SANSRTC_SRTP_DEFAULT_REPLAY_WINDOW;
+}
+
+int mw_srtp_direct(srtp_t *tx, srtp_t *rx, unsigned profile) {
+  uint8_t key[sizeof master]; /* libsrtp's key is key || salt */
+  memcpy(key, master, sizeof key);
+  srtp_policy_t ptx, prx;
+  set_policy(&ptx, profile, ssrc_any_outbound, key);
+  set_policy(&prx, profile, ssrc_any_inbound, key);
+  *tx = *rx = NULL;
+  if (srtp_create(tx, &ptx) == srtp_err_status_ok &&
+      srtp_create(rx, &prx) == srtp_err_status_ok)
+    return 0;
+  mw_srtp_direct_free(*tx, *rx);
+  *tx = *rx = NULL;
+  return -1;
+}
+
+void mw_srtp_direct_free(srtp_t tx, srtp_t rx) {
+  if (tx != NULL) srtp_dealloc(tx);
+  if (rx != NULL) srtp_dealloc(rx);
+}
 
 int mw_srtp_loopback(sansrtc_srtp **out, unsigned profile) {
   sansrtc_srtp_config cfg;

@@ -23,6 +23,7 @@
 #include <sansrtc/rtcp.h>
 #include <sansrtc/rtp.h>
 #include <sansrtc/srtp.h>
+#include <srtp2/srtp.h>
 
 #include "../media_fixtures.h"
 
@@ -128,9 +129,13 @@ const char *mw_profile_name(unsigned profile);
 /* A session that protects with key A and unprotects with key A too, so
  * that what it protects it can unprotect (a loopback). Returns 0 or -1. */
 int mw_srtp_loopback(sansrtc_srtp **out, unsigned profile);
-/* The same fixed master key and salt mw_srtp_loopback uses, as libsrtp
- * wants them (key || salt), for a direct libsrtp session. */
-const uint8_t *mw_srtp_key(void);
+/* The loopback of mw_srtp_loopback made with libsrtp2 directly: `tx`
+ * (ssrc_any_outbound) and `rx` (ssrc_any_inbound) with the policies
+ * lib/srtp.c gives a session (profile, key, replay window), to tell
+ * libsrtp2's own costs from sansrtc's. libsrtp2 must be initialised: keep
+ * a sansrtc_srtp session alive around these. Returns 0 or -1. */
+int mw_srtp_direct(srtp_t *tx, srtp_t *rx, unsigned profile);
+void mw_srtp_direct_free(srtp_t tx, srtp_t rx);
 
 /* Writes a 1,200-byte RTP packet with sequence number `seq` (12-byte
  * header, SSRC 0x11223344) into buf. */

@@ -3,13 +3,19 @@
 # several times, prints min / median / max with ratios against baselines
 # measured in the same run, and writes tests/bench/results.json.
 #
-# usage: run.sh BUILD_DIR [quick] [OUT_JSON]
+# usage: run.sh BUILD_DIR [quick|media] [OUT_JSON]
 # quick: fewer runs and smaller sizes, for CI (checks that it all works;
-# its figures are not the ones to quote).
+# its figures are not the ones to quote). media: only the media
+# benchmarks (section 7), full size, written to OUT_JSON (default
+# BUILD_DIR/bench-media.json, not results.json).
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
 build=$1 mode=${2:-full}
 out=${3:-tests/bench/results.json}
+media_only=0
+if [ "$mode" = media ]; then
+    media_only=1 mode=full out=${3:-$build/bench-media.json}
+fi
 bench=$build/tests/bench
 peer=$build/samples/peer
 work=$(mktemp -d)
@@ -50,6 +56,9 @@ add_json() { json_parts+=("$1"); }
 
 echo "sansrtc benchmarks ($mode) on $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
 row "measure" "min" "median" "max" "notes"
+
+# Sections 1 to 6 (the data-channel stack) are skipped in media mode.
+if [ "$media_only" = 0 ]; then
 
 # 1. Setup, in process. Cold: the first pair of a fresh process (OpenSSL
 # and usrsctp start-up included). Warm: later pairs of one process, with a
@@ -157,6 +166,8 @@ for n in $cycle_list; do
 done
 add_json "\"cycles\": {$leak_json}"
 
+fi # sections 1 to 6
+
 # 7. Media, sans-I/O and single-threaded: RTP, RTCP, SRTP, packetizers.
 repeat "$runs" "$work/rtp" "$bench" rtp "$rtp_count"
 p=$(median "$work/rtp" parse_ns) w=$(median "$work/rtp" write_ns) c=$(median "$work/rtp" memcpy_1200_ns)
@@ -188,7 +199,9 @@ for prof in aes128cm80 aes128cm32 aes128gcm aes256gcm; do
             "x$(ratio "$(median "$f" ${op}_mb_s)" "$raw") of raw OpenSSL $base"
     done
     row "  raw OpenSSL $base, same packets (MB/s)" $(stats "$f" raw_openssl_mb_s) "EVP, context made once"
-    j+="${j:+, }\"$prof\": {\"protect_mb_s\": $(triple "$f" protect_mb_s), \"unprotect_mb_s\": $(triple "$f" unprotect_mb_s), \"raw_openssl_mb_s\": $(triple "$f" raw_openssl_mb_s), \"protect_ratio\": $(median "$f" protect_ratio), \"unprotect_ratio\": $(median "$f" unprotect_ratio)}"
+    row "  libsrtp2 srtp_protect alone (MB/s)" $(stats "$f" libsrtp2_protect_mb_s) \
+        "sansrtc's protect is x$(median "$f" wrapper_ratio) of it"
+    j+="${j:+, }\"$prof\": {\"protect_mb_s\": $(triple "$f" protect_mb_s), \"unprotect_mb_s\": $(triple "$f" unprotect_mb_s), \"raw_openssl_mb_s\": $(triple "$f" raw_openssl_mb_s), \"libsrtp2_protect_mb_s\": $(triple "$f" libsrtp2_protect_mb_s), \"protect_ratio\": $(median "$f" protect_ratio), \"unprotect_ratio\": $(median "$f" unprotect_ratio), \"wrapper_ratio\": $(median "$f" wrapper_ratio)}"
 done
 add_json "\"media_srtp\": {\"packet_bytes\": 1200, \"bytes\": $srtp_bytes, $j}"
 
@@ -207,7 +220,7 @@ add_json "\"media_packetize\": {\"payload\": 1200, \"frame_bytes\": $media_bytes
 
 {
     echo "{"
-    echo "  \"machine\": {\"cores\": $(nproc), \"arch\": \"$(uname -m)\", \"kernel\": \"$(uname -r)\", \"mode\": \"$mode\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"},"
+    echo "  \"machine\": {\"cores\": $(nproc), \"arch\": \"$(uname -m)\", \"kernel\": \"$(uname -r)\", \"mode\": \"$([ "$media_only" = 1 ] && echo media || echo "$mode")\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"},"
     for ((i = 0; i < ${#json_parts[@]}; i++)); do
         sep=,; [ $i -eq $((${#json_parts[@]} - 1)) ] && sep=
         echo "  ${json_parts[$i]}$sep"

@@ -45,8 +45,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <srtp2/srtp.h>
-
 #include "../bench/media_work.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -291,8 +289,7 @@ static srtp_counts srtp_via_sansrtc(sansrtc_srtp *s, uint16_t *seq) {
   return r;
 }
 
-/* The same through libsrtp2 alone: two sessions with the policies
- * lib/srtp.c gives them (same profile, key, replay window). */
+/* The same through libsrtp2 alone (sessions from mw_srtp_direct). */
 static srtp_counts srtp_direct(srtp_t tx, srtp_t rx, uint16_t *seq) {
   uint8_t buf[MW_PACKET + SANSRTC_SRTP_MAX_TRAILER];
   srtp_counts r = {{0, 0, 0}, 0, 1};
@@ -308,32 +305,6 @@ static srtp_counts srtp_direct(srtp_t tx, srtp_t rx, uint16_t *seq) {
   }
   r.calls = since(r.calls);
   return r;
-}
-
-static void set_policy(srtp_policy_t *p, unsigned profile, srtp_ssrc_type_t t,
-                       uint8_t *key) {
-  memset(p, 0, sizeof *p);
-  switch (profile) {
-  case SANSRTC_SRTP_AES128_CM_SHA1_80:
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
-    break;
-  case SANSRTC_SRTP_AES128_CM_SHA1_32:
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
-    break;
-  case SANSRTC_SRTP_AEAD_AES_128_GCM:
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
-    break;
-  default:
-    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
-    srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
-    break;
-  }
-  p->ssrc.type = t;
-  p->key = key;
-  p->window_size = SANSRTC_SRTP_DEFAULT_REPLAY_WINDOW;
 }
 
 /* The reference row: libsrtp2 alone, split into protect and unprotect. */
@@ -356,22 +327,15 @@ static void run_srtp(unsigned profile) {
     broken(path, "no session");
     return;
   }
-  uint8_t key[SANSRTC_SRTP_MAX_KEY_LEN + SANSRTC_SRTP_MAX_SALT_LEN];
-  memcpy(key, mw_srtp_key(), sizeof key);
-  srtp_policy_t ptx, prx;
-  set_policy(&ptx, profile, ssrc_any_outbound, key);
-  set_policy(&prx, profile, ssrc_any_inbound, key);
   srtp_t tx = NULL, rx = NULL;
   heap_calls made = snapshot();
-  int created = srtp_create(&tx, &ptx) == srtp_err_status_ok &&
-                srtp_create(&rx, &prx) == srtp_err_status_ok;
+  int created = mw_srtp_direct(&tx, &rx, profile) == 0;
   made = since(made);
   uint16_t seq_a = 1, seq_b = 1;
   srtp_counts a = srtp_via_sansrtc(s, &seq_a);
   srtp_counts b = created ? srtp_direct(tx, rx, &seq_b)
                           : (srtp_counts){{0, 0, 0}, 0, 0};
-  if (tx != NULL) srtp_dealloc(tx);
-  if (rx != NULL) srtp_dealloc(rx);
+  mw_srtp_direct_free(tx, rx);
   sansrtc_srtp_del(s);
   if (!created || made.allocs == 0)
     {
