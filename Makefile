@@ -143,7 +143,7 @@ bench: $(BENCH) $(SAMPLES)
 bench-quick: $(BENCH) $(SAMPLES)
 	bash tests/bench/run.sh $(BUILD) quick $(BUILD)/bench-quick.json
 
-# The media benchmarks alone, full size (about a minute).
+# The media benchmarks alone, full size (about 40 s).
 bench-media: $(BENCH)
 	bash tests/bench/run.sh $(BUILD) media $(BUILD)/bench-media.json
 
