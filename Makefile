@@ -6,6 +6,7 @@
 #   make interop      the real-browser scenarios alone (INTEROP=quick: shorter)
 #   make bench        benchmarks: figures, ratios, tests/bench/results.json
 #   make bench-quick  a short benchmark run that only checks they work
+#   make bench-media  the media benchmarks alone (build/bench-media.json)
 #   make check        run every test (Check suites)
 #   make valgrind     the tests under memcheck; any error or lost byte fails
 #   make asan         the tests built with -fsanitize=address,undefined
@@ -62,7 +63,7 @@ STATIC_LIB := $(BUILD)/libsansrtc.a
 SHARED_LIB := $(BUILD)/libsansrtc.so.$(VERSION)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 
-.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop bench bench-quick \
+.PHONY: all lib samples tests check valgrind asan helgrind tsan fuzz demo interop bench bench-quick bench-media \
         install uninstall clean deps exports
 .DEFAULT_GOAL := all
 
@@ -100,10 +101,21 @@ $(BUILD)/samples/%: samples/%.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUIL
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
 
-# The benchmark program, built like a sample (tests/bench/run.sh runs it).
-$(BENCH): tests/bench/bench.c $(SHARED_LIB) $(HEADERS) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(BUILD) -lsansrtc \
+# The benchmark program, built like a sample (tests/bench/run.sh runs it),
+# with the media work it shares with alloc_count and the fixture readers.
+BENCH_SRCS := tests/bench/bench.c tests/bench/media_work.c tests/media_fixtures.c
+$(BENCH): $(BENCH_SRCS) tests/bench/media_work.h tests/media_fixtures.h $(SHARED_LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) -L$(BUILD) -lsansrtc \
 	    -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS_ALL) $(LIB_LIBS)
+
+# Heap calls on the per-packet media paths (tests/integration/alloc_count.c).
+# It defines malloc and friends itself, so it is never built with
+# sanitizers (not part of `tests`, which the asan and tsan builds make).
+ALLOC_COUNT := $(BUILD)/tests/alloc_count
+ALLOC_COUNT_SRCS := tests/integration/alloc_count.c tests/bench/media_work.c tests/media_fixtures.c
+$(ALLOC_COUNT): $(ALLOC_COUNT_SRCS) tests/bench/media_work.h tests/media_fixtures.h $(STATIC_LIB) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -fno-builtin -o $@ $(ALLOC_COUNT_SRCS) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(LIB_LIBS)
 
 # The sansrtc side of the browser scenarios, built like a sample.
 $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_HDRS) | $(BUILD)/tests
@@ -113,11 +125,12 @@ $(INTEROP_PEER): tests/interop/interop_peer.c $(SHARED_LIB) $(HEADERS) $(SAMPLE_
 $(BUILD)/lib $(BUILD)/threads $(BUILD)/tests $(BUILD)/samples $(BUILD)/fuzz:
 	mkdir -p $@
 
-check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER) $(STATIC_LIB)
+check: $(TEST_RUNNER) $(SAMPLES) $(INTEROP_PEER) $(STATIC_LIB) $(ALLOC_COUNT)
 	$(TEST_RUNNER)
 	bash tests/integration/peer_sample.sh $(BUILD)/samples/peer
 	bash tests/integration/server_samples.sh $(BUILD)
 	bash tests/integration/media_decode.sh $(BUILD)
+	$(ALLOC_COUNT)
 	bash tests/interop/chromium_echo.sh $(BUILD)
 	bash tests/interop/run_all.sh $(BUILD)
 	$(BUILD)/samples/demo --bytes 16M
@@ -129,6 +142,10 @@ bench: $(BENCH) $(SAMPLES)
 
 bench-quick: $(BENCH) $(SAMPLES)
 	bash tests/bench/run.sh $(BUILD) quick $(BUILD)/bench-quick.json
+
+# The media benchmarks alone, full size (about 40 s).
+bench-media: $(BENCH)
+	bash tests/bench/run.sh $(BUILD) media $(BUILD)/bench-media.json
 
 # The browser scenarios alone (part of check): INTEROP=quick for a short run.
 interop: $(SAMPLES) $(INTEROP_PEER)

@@ -1027,6 +1027,75 @@ START_TEST(test_packetizer_arguments) {
 }
 END_TEST
 
+/* The start-code scan against a byte-at-a-time reference (Annex-B B.2: a
+ * NAL unit runs from after 00 00 01 to the next 00 00 01 or the end,
+ * trailing zero bytes dropped, empty ones skipped). */
+static int annexb_reference(const uint8_t *b, size_t len, size_t *pos,
+                            pkt_view *nal) {
+  size_t i = *pos;
+  for (;;) {
+    while (i + 3 <= len && !(b[i] == 0 && b[i + 1] == 0 && b[i + 2] == 1)) i++;
+    if (i + 3 > len) {
+      *pos = len;
+      return 0;
+    }
+    size_t start = i + 3, end = start;
+    while (end + 3 <= len && !(b[end] == 0 && b[end + 1] == 0 && b[end + 2] == 1))
+      end++;
+    if (end + 3 > len) end = len;
+    *pos = end;
+    size_t stop = end;
+    while (stop > start && b[stop - 1] == 0) stop--;
+    if (stop > start) {
+      nal->p = b + start;
+      nal->len = stop - start;
+      return 1;
+    }
+    i = end;
+  }
+}
+
+START_TEST(test_annexb_scan) {
+  /* Exact: 3- and 4-byte start codes, a trailing zero, an empty unit. */
+  static const uint8_t au[] = {9, 0, 0, 1, 0x65, 0xAA, 0, 0, 0, 1, 0x41,
+                               0xBB, 0,    0,    0, 1, 0, 0, 1, 0x06, 1};
+  size_t pos = 0;
+  pkt_view n;
+  ck_assert_int_eq(sansrtc_annexb_next(au, sizeof au, &pos, &n), 1);
+  ck_assert_int_eq(n.p - au, 4);
+  ck_assert_uint_eq(n.len, 2);
+  ck_assert_int_eq(sansrtc_annexb_next(au, sizeof au, &pos, &n), 1);
+  ck_assert_int_eq(n.p - au, 10);
+  ck_assert_uint_eq(n.len, 2);
+  ck_assert_int_eq(sansrtc_annexb_next(au, sizeof au, &pos, &n), 1);
+  ck_assert_int_eq(n.p - au, 19);
+  ck_assert_uint_eq(n.len, 2);
+  ck_assert_int_eq(sansrtc_annexb_next(au, sizeof au, &pos, &n), 0);
+  ck_assert_uint_eq(pos, sizeof au);
+  /* Random bytes, mostly 0 and 1, in buffers of 0..47 bytes. */
+  prng_state = 0xA11B0C5u;
+  uint8_t b[48];
+  for (int trial = 0; trial < 50000; trial++) {
+    size_t len = prng() % sizeof b;
+    for (size_t i = 0; i < len; i++) {
+      uint32_t r = prng() % 8;
+      b[i] = (uint8_t)(r < 4 ? 0 : r < 7 ? 1 : prng());
+    }
+    size_t p1 = 0, p2 = 0;
+    pkt_view n1, n2;
+    for (;;) {
+      int r1 = sansrtc_annexb_next(b, len, &p1, &n1);
+      int r2 = annexb_reference(b, len, &p2, &n2);
+      ck_assert_int_eq(r1, r2);
+      ck_assert_uint_eq(p1, p2);
+      if (r1 == 0) break;
+      ck_assert_ptr_eq(n1.p, n2.p);
+      ck_assert_uint_eq(n1.len, n2.len);
+    }
+  }
+}
+END_TEST
+
 static TCase *codec_case(const char *name, const TTest *fixture,
                          const TTest *exact) {
   TCase *tc = tcase_create(name);
@@ -1047,6 +1116,7 @@ Suite *packetizer_suite(void) {
   TCase *tc = tcase_create("assembler");
   tcase_add_test(tc, test_assembler_limits);
   tcase_add_test(tc, test_packetizer_arguments);
+  tcase_add_test(tc, test_annexb_scan);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -9,6 +9,10 @@
  *        bench crypto BYTES
  *        bench scale PAIRS HOLD_SECONDS [shared]
  *        bench cycles N
+ *        bench rtp COUNT
+ *        bench rtcp COUNT
+ *        bench srtp PROFILE BYTES
+ *        bench packetize CODEC [BYTES]
  *
  * Each prints one JSON object on stdout with its figures. Peers use the
  * threaded API on loopback ("lo" only); sizes and counts are decimal.
@@ -33,11 +37,38 @@
  *   cycles      N create/connect/destroy cycles (run under valgrind by
  *               run.sh for the leak totals): RSS growth
  *
+ * The media benchmarks run the sans-I/O media code in one thread, no
+ * sockets (tests/bench/media_work.c holds the work they time, which
+ * tests/integration/alloc_count.c also counts heap calls of):
+ *   rtp         COUNT times: parse a 1,200-byte RTP packet and look up
+ *               and decode its TWCC sequence number and mid; then COUNT
+ *               times write a header with those two extensions: ns per
+ *               packet and Mpackets/s each; baseline: memcpy of the
+ *               1,200-byte packet
+ *   rtcp        COUNT times each: write and parse (every field) the
+ *               compounds SR + SDES, RR + NACK + TWCC (40 packets), and
+ *               one of every type: ns per compound
+ *   srtp        BYTES in 1,200-byte RTP packets protected and unprotected
+ *               through sansrtc_srtp with PROFILE (aes128cm80,
+ *               aes128cm32, aes128gcm, aes256gcm), and OpenSSL's raw
+ *               speed for the same packets (EVP, contexts made once):
+ *               AES-GCM seal, or AES-128-CTR + HMAC-SHA1 for the CM
+ *               profiles, and libsrtp2's srtp_protect called directly:
+ *               MB/s each and the ratios
+ *   packetize   the fixture of CODEC (opus, vp8, vp9, h264, h265, av1,
+ *               in tests/fixtures/media; run from the repository root)
+ *               packetized into 1,200-byte payloads and depacketized,
+ *               over and over until BYTES of frames (default 64 MB):
+ *               MB/s of frame bytes and packets/s each; baseline: memcpy
+ *               of the same frames
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,6 +81,8 @@
 
 #include <sansrtc/dtls.h>
 #include <sansrtc/sansrtc.h>
+
+#include "media_work.h"
 
 #define WAIT_MS 20000
 #define MSG_CAP 262144
@@ -470,6 +503,256 @@ static int bench_cycles(int n) {
   return 0;
 }
 
+/* ---- media: RTP, RTCP, SRTP, packetizers ---------------------------------------------- */
+
+/* ns per call of a memcpy of `size` bytes, `count` times: the baseline. */
+static double memcpy_ns(size_t size, uint64_t count, long *sink) {
+  static uint8_t src[MW_PACKET], dst[MW_PACKET];
+  memset(src, 3, sizeof src);
+  double t0 = now_ms();
+  for (uint64_t i = 0; i < count; i++) {
+    src[i % size] = (uint8_t)i;
+    memcpy(dst, src, size);
+    *sink += dst[(i * 7) % size];
+  }
+  return (now_ms() - t0) * 1e6 / (double)count;
+}
+
+static int bench_rtp(uint64_t count) {
+  mw_rtp w;
+  long sink = 0;
+  if (mw_rtp_init(&w) != 0) die("rtp packet", 0);
+  for (uint64_t i = 0; i < count / 10; i++) sink += mw_rtp_parse(&w); /* warm-up */
+  double t0 = now_ms();
+  for (uint64_t i = 0; i < count; i++) {
+    long v = mw_rtp_parse(&w);
+    if (v < 0) die("rtp parse", 0);
+    sink += v;
+  }
+  double parse_ns = (now_ms() - t0) * 1e6 / (double)count;
+  t0 = now_ms();
+  for (uint64_t i = 0; i < count; i++) {
+    long v = mw_rtp_write(&w, (uint16_t)i);
+    if (v < 0) die("rtp write", 0);
+    sink += v + w.out[3];
+  }
+  double write_ns = (now_ms() - t0) * 1e6 / (double)count;
+  double copy_ns = memcpy_ns(MW_PACKET, count, &sink);
+  printf("{\"bench\":\"rtp\",\"packets\":%llu,\"packet_bytes\":%d,\"parse_ns\":%.1f,"
+         "\"parse_mpps\":%.2f,\"write_ns\":%.1f,\"write_mpps\":%.2f,"
+         "\"memcpy_1200_ns\":%.1f,\"check\":%ld}\n",
+         (unsigned long long)count, MW_PACKET, parse_ns, 1e3 / parse_ns, write_ns,
+         1e3 / write_ns, copy_ns, sink);
+  return 0;
+}
+
+static int bench_rtcp(uint64_t count) {
+  static const char *const names[MW_COMPOUNDS] = {"sr_sdes", "rr_nack_twcc", "all_types"};
+  static mw_rtcp w;
+  long sink = 0;
+  if (mw_rtcp_init(&w) != 0) die("rtcp compounds", 0);
+  printf("{\"bench\":\"rtcp\",\"compounds\":%llu", (unsigned long long)count);
+  for (int c = 0; c < MW_COMPOUNDS; c++) {
+    double t0 = now_ms();
+    for (uint64_t i = 0; i < count; i++) {
+      long v = mw_rtcp_write(&w, (mw_compound)c, (uint32_t)i);
+      if (v < 0) die("rtcp write", 0);
+      sink += v;
+    }
+    double write_ns = (now_ms() - t0) * 1e6 / (double)count;
+    t0 = now_ms();
+    for (uint64_t i = 0; i < count; i++) {
+      long v = mw_rtcp_parse(&w, (mw_compound)c);
+      if (v < 0) die("rtcp parse", 0);
+      sink += v;
+    }
+    double parse_ns = (now_ms() - t0) * 1e6 / (double)count;
+    printf(",\"%s_bytes\":%zu,\"%s_write_ns\":%.1f,\"%s_parse_ns\":%.1f", names[c], w.len[c],
+           names[c], write_ns, names[c], parse_ns);
+  }
+  printf(",\"memcpy_1200_ns\":%.1f,\"check\":%ld}\n", memcpy_ns(MW_PACKET, count, &sink), sink);
+  return 0;
+}
+
+/* OpenSSL doing what one SRTP packet needs, with contexts made once. */
+typedef struct raw_srtp {
+  EVP_CIPHER_CTX *cipher;
+  EVP_MAC_CTX *mac; /* HMAC-SHA1, CM profiles only */
+  EVP_MAC *mac_alg;
+  int gcm;
+} raw_srtp;
+
+static void raw_srtp_init(raw_srtp *r, unsigned profile) {
+  static const uint8_t key[32] = {9, 8, 7}, auth_key[20] = {6, 5, 4};
+  memset(r, 0, sizeof *r);
+  r->gcm = profile == SANSRTC_SRTP_AEAD_AES_128_GCM || profile == SANSRTC_SRTP_AEAD_AES_256_GCM;
+  const EVP_CIPHER *c = profile == SANSRTC_SRTP_AEAD_AES_256_GCM ? EVP_aes_256_gcm()
+                        : r->gcm                                 ? EVP_aes_128_gcm()
+                                                                 : EVP_aes_128_ctr();
+  r->cipher = EVP_CIPHER_CTX_new();
+  if (r->cipher == NULL || EVP_EncryptInit_ex(r->cipher, c, NULL, key, NULL) != 1)
+    die("openssl cipher", 0);
+  if (r->gcm) return;
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
+                          OSSL_PARAM_construct_end()};
+  r->mac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  r->mac = r->mac_alg != NULL ? EVP_MAC_CTX_new(r->mac_alg) : NULL;
+  if (r->mac == NULL || EVP_MAC_init(r->mac, auth_key, sizeof auth_key, params) != 1)
+    die("openssl hmac", 0);
+}
+
+static void raw_srtp_free(raw_srtp *r) {
+  EVP_CIPHER_CTX_free(r->cipher);
+  EVP_MAC_CTX_free(r->mac);
+  EVP_MAC_free(r->mac_alg);
+}
+
+/* Seals the RTP packet of `len` bytes in `pkt` (12-byte header) in place
+ * and appends the tag: AES-GCM with the header as AAD, or AES-CTR over the
+ * payload then HMAC-SHA1 over header, payload and a 4-byte rollover
+ * counter, cut to 80 bits (RFC 3711 4.2). Returns the new length. */
+static size_t raw_srtp_seal(raw_srtp *r, uint8_t *pkt, size_t len, uint32_t index) {
+  uint8_t iv[16] = {0}, tag[EVP_MAX_MD_SIZE];
+  int outl;
+  size_t tag_len;
+  memcpy(iv + 4, &index, 4);
+  if (EVP_EncryptInit_ex(r->cipher, NULL, NULL, NULL, iv) != 1) die("openssl", 0);
+  if (r->gcm) {
+    if (EVP_EncryptUpdate(r->cipher, NULL, &outl, pkt, 12) != 1 ||
+        EVP_EncryptUpdate(r->cipher, pkt + 12, &outl, pkt + 12, (int)len - 12) != 1 ||
+        EVP_EncryptFinal_ex(r->cipher, tag, &outl) != 1 ||
+        EVP_CIPHER_CTX_ctrl(r->cipher, EVP_CTRL_GCM_GET_TAG, 16, tag) != 1)
+      die("openssl gcm", 0);
+    tag_len = 16;
+  } else {
+    static const uint8_t roc[4] = {0};
+    size_t mac_len;
+    if (EVP_EncryptUpdate(r->cipher, pkt + 12, &outl, pkt + 12, (int)len - 12) != 1 ||
+        EVP_MAC_init(r->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(r->mac, pkt, len) != 1 ||
+        EVP_MAC_update(r->mac, roc, 4) != 1 || EVP_MAC_final(r->mac, tag, &mac_len, sizeof tag) != 1)
+      die("openssl ctr/hmac", 0);
+    tag_len = 10;
+  }
+  memcpy(pkt + len, tag, tag_len);
+  return len + tag_len;
+}
+
+#define SRTP_BATCH 64
+#define SRTP_SLOT (MW_PACKET + SANSRTC_SRTP_MAX_TRAILER)
+
+static int bench_srtp(const char *name, uint64_t bytes) {
+  unsigned profile = mw_profile_by_name(name);
+  if (profile == 0) die("profile must be aes128cm80, aes128cm32, aes128gcm or aes256gcm", 0);
+  static uint8_t slot[SRTP_BATCH][SRTP_SLOT];
+  size_t len[SRTP_BATCH];
+  sansrtc_srtp *s;
+  if (mw_srtp_loopback(&s, profile) != 0) die("srtp session", 0);
+  for (int k = 0; k < SRTP_BATCH; k++) mw_srtp_packet(slot[k], 0);
+  uint64_t packets = 0, target = (bytes + MW_PACKET - 1) / MW_PACKET;
+  uint16_t seq = 0;
+  double protect_ms = 0, unprotect_ms = 0;
+  while (packets < target) {
+    double t0 = now_ms();
+    for (int k = 0; k < SRTP_BATCH; k++, seq++) {
+      slot[k][2] = (uint8_t)(seq >> 8);
+      slot[k][3] = (uint8_t)seq;
+      len[k] = MW_PACKET;
+      int rc = sansrtc_srtp_protect_rtp(s, slot[k], &len[k], SRTP_SLOT);
+      if (rc != SANSRTC_OK) die("srtp protect", rc);
+    }
+    double t1 = now_ms();
+    for (int k = 0; k < SRTP_BATCH; k++) {
+      int rc = sansrtc_srtp_unprotect_rtp(s, slot[k], &len[k]);
+      if (rc != SANSRTC_OK || len[k] != MW_PACKET) die("srtp unprotect", rc);
+    }
+    protect_ms += t1 - t0;
+    unprotect_ms += now_ms() - t1;
+    packets += SRTP_BATCH;
+  }
+  /* The same packets through libsrtp2 alone (while s keeps it initialised):
+   * what the library under the wrapper costs. */
+  srtp_t tx, rx;
+  if (mw_srtp_direct(&tx, &rx, profile) != 0) die("libsrtp2 session", 0);
+  double direct_ms = 0;
+  seq = 0;
+  for (uint64_t done = 0; done < packets; done += SRTP_BATCH) {
+    double t0 = now_ms();
+    for (int k = 0; k < SRTP_BATCH; k++, seq++) {
+      slot[k][2] = (uint8_t)(seq >> 8);
+      slot[k][3] = (uint8_t)seq;
+      int n = MW_PACKET;
+      if (srtp_protect(tx, slot[k], &n) != srtp_err_status_ok) die("srtp_protect", 0);
+    }
+    direct_ms += now_ms() - t0;
+  }
+  mw_srtp_direct_free(tx, rx);
+  sansrtc_srtp_del(s);
+  raw_srtp r;
+  raw_srtp_init(&r, profile);
+  double t0 = now_ms();
+  for (uint64_t i = 0; i < packets; i++) {
+    uint8_t *p = slot[i % SRTP_BATCH];
+    if (raw_srtp_seal(&r, p, MW_PACKET, (uint32_t)i) <= MW_PACKET) die("raw seal", 0);
+  }
+  double raw_ms = now_ms() - t0;
+  raw_srtp_free(&r);
+  double mb = (double)packets * MW_PACKET / 1e6;
+  double prot = mb / (protect_ms / 1e3), unprot = mb / (unprotect_ms / 1e3),
+         raw = mb / (raw_ms / 1e3), direct = mb / (direct_ms / 1e3);
+  printf("{\"bench\":\"srtp\",\"profile\":\"%s\",\"packet_bytes\":%d,\"packets\":%llu,"
+         "\"protect_mb_s\":%.1f,\"unprotect_mb_s\":%.1f,\"raw_openssl_mb_s\":%.1f,"
+         "\"libsrtp2_protect_mb_s\":%.1f,\"protect_ratio\":%.3f,\"unprotect_ratio\":%.3f,"
+         "\"wrapper_ratio\":%.3f,\"protect_ns\":%.0f,\"unprotect_ns\":%.0f,\"raw_ns\":%.0f}\n",
+         name, MW_PACKET, (unsigned long long)packets, prot, unprot, raw, direct, prot / raw,
+         unprot / raw, prot / direct, protect_ms * 1e6 / (double)packets,
+         unprotect_ms * 1e6 / (double)packets, raw_ms * 1e6 / (double)packets);
+  return 0;
+}
+
+static int bench_packetize(const char *name, uint64_t bytes) {
+  sansrtc_codec codec = mw_codec_by_name(name);
+  if (codec == 0) die("codec must be opus, vp8, vp9, h264, h265 or av1", 0);
+  static mw_media w;
+  if (mw_media_init(&w, codec) != 0) die("fixture (run from the repository root)", 0);
+  uint64_t frame_bytes = 0, packets = 0, frames = 0, out_bytes = 0;
+  double pk_ms = 0, dp_ms = 0;
+  while (frame_bytes < bytes) { /* one pass over the fixture per round */
+    double t0 = now_ms();
+    for (size_t i = 0; i < w.m->n; i++) {
+      long n = mw_packetize(&w, i);
+      if (n < 0) die("packetize", 0);
+      frame_bytes += w.m->frames[i].len;
+    }
+    packets += w.n;
+    frames += w.m->n;
+    double t1 = now_ms();
+    long got = mw_depacketize(&w);
+    if (got < 0) die("depacketize", 0);
+    dp_ms += now_ms() - t1;
+    pk_ms += t1 - t0;
+    out_bytes += (uint64_t)got;
+  }
+  /* Every frame but the last one or two (held until the next timestamp)
+   * came back whole. */
+  if (w.frames_incomplete != 0 || w.frames_out + 2 < frames) die("frames lost", 0);
+  long sink = 0;
+  size_t avg = (size_t)(frame_bytes / frames);
+  if (avg > MW_PACKET) avg = MW_PACKET;
+  if (avg == 0) avg = 1;
+  double copy_ns = memcpy_ns(avg, 1000000, &sink);
+  double mb = (double)frame_bytes / 1e6;
+  printf("{\"bench\":\"packetize\",\"codec\":\"%s\",\"payload\":%d,\"frames\":%llu,"
+         "\"packets\":%llu,\"frame_bytes\":%llu,\"packetize_mb_s\":%.1f,"
+         "\"packetize_pps\":%.0f,\"depacketize_mb_s\":%.1f,\"depacketize_pps\":%.0f,"
+         "\"memcpy_mb_s\":%.1f,\"check\":%ld}\n",
+         name, MW_PACKET, (unsigned long long)frames, (unsigned long long)packets,
+         (unsigned long long)frame_bytes, mb / (pk_ms / 1e3), (double)packets / (pk_ms / 1e3),
+         (double)out_bytes / 1e6 / (dp_ms / 1e3), (double)packets / (dp_ms / 1e3),
+         (double)avg / copy_ns * 1e3, sink);
+  mw_media_free(&w);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   unsigned long long x = argc > 2 ? strtoull(argv[2], NULL, 10) : 0;
@@ -482,8 +765,14 @@ int main(int argc, char **argv) {
   if (strcmp(what, "crypto") == 0 && argc == 3) return bench_crypto(x);
   if (strcmp(what, "scale") == 0 && argc >= 4 && x > 0) return bench_scale((int)x, (int)y, argc > 4 && strcmp(argv[4], "shared") == 0);
   if (strcmp(what, "cycles") == 0 && argc == 3 && x > 0) return bench_cycles((int)x);
+  if (strcmp(what, "rtp") == 0 && argc == 3 && x > 0) return bench_rtp(x);
+  if (strcmp(what, "rtcp") == 0 && argc == 3 && x > 0) return bench_rtcp(x);
+  if (strcmp(what, "srtp") == 0 && argc == 4 && y > 0) return bench_srtp(argv[2], y);
+  if (strcmp(what, "packetize") == 0 && (argc == 3 || (argc == 4 && y > 0)))
+    return bench_packetize(argv[2], argc == 4 ? y : 64000000);
   fprintf(stderr, "usage: bench setup [RUNS [shared]] | throughput SIZE BYTES [unordered] | udp SIZE BYTES |\n"
                   "       small CHANNELS COUNT | crypto BYTES | scale PAIRS HOLD_S [shared] |\n"
-                  "       cycles N\n");
+                  "       cycles N | rtp COUNT | rtcp COUNT | srtp PROFILE BYTES |\n"
+                  "       packetize CODEC [BYTES]\n");
   return 2;
 }

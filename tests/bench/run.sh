@@ -3,13 +3,19 @@
 # several times, prints min / median / max with ratios against baselines
 # measured in the same run, and writes tests/bench/results.json.
 #
-# usage: run.sh BUILD_DIR [quick] [OUT_JSON]
+# usage: run.sh BUILD_DIR [quick|media] [OUT_JSON]
 # quick: fewer runs and smaller sizes, for CI (checks that it all works;
-# its figures are not the ones to quote).
+# its figures are not the ones to quote). media: only the media
+# benchmarks (section 7), full size, written to OUT_JSON (default
+# BUILD_DIR/bench-media.json, not results.json).
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
 build=$1 mode=${2:-full}
 out=${3:-tests/bench/results.json}
+media_only=0
+if [ "$mode" = media ]; then
+    media_only=1 mode=full out=${3:-$build/bench-media.json}
+fi
 bench=$build/tests/bench
 peer=$build/samples/peer
 work=$(mktemp -d)
@@ -18,9 +24,11 @@ trap 'rm -rf "$work"' EXIT
 if [ "$mode" = quick ]; then
     runs=3 setup_runs=5 big=$((16 << 20)) small_count=20000 crypto=$((16 << 20))
     scale_list="1 10" hold=2 cycle_list="1 3"
+    rtp_count=200000 rtcp_count=20000 srtp_bytes=$((4 << 20)) media_bytes=$((4 << 20))
 else
     runs=5 setup_runs=21 big=$((256 << 20)) small_count=300000 crypto=$((256 << 20))
     scale_list="1 10 100 500 1000 2000" hold=30 cycle_list="1 10 100"
+    rtp_count=5000000 rtcp_count=300000 srtp_bytes=$((128 << 20)) media_bytes=$((64 << 20))
 fi
 
 # stats FILE FIELD: "min median max" of FIELD over the JSON lines in FILE.
@@ -40,11 +48,17 @@ repeat() { local n=$1 file=$2; shift 2; for ((i = 0; i < n; i++)); do "$@" >>"$f
 row() { printf '%-44s %12s %12s %12s  %s\n' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
+# triple FILE FIELD: "[min,median,max]" for the JSON.
+triple() { echo "[$(stats "$1" "$2" | tr ' ' ,)]"; }
+
 json_parts=()
 add_json() { json_parts+=("$1"); }
 
 echo "sansrtc benchmarks ($mode) on $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
 row "measure" "min" "median" "max" "notes"
+
+# Sections 1 to 6 (the data-channel stack) are skipped in media mode.
+if [ "$media_only" = 0 ]; then
 
 # 1. Setup, in process. Cold: the first pair of a fresh process (OpenSSL
 # and usrsctp start-up included). Warm: later pairs of one process, with a
@@ -152,9 +166,61 @@ for n in $cycle_list; do
 done
 add_json "\"cycles\": {$leak_json}"
 
+fi # sections 1 to 6
+
+# 7. Media, sans-I/O and single-threaded: RTP, RTCP, SRTP, packetizers.
+repeat "$runs" "$work/rtp" "$bench" rtp "$rtp_count"
+p=$(median "$work/rtp" parse_ns) w=$(median "$work/rtp" write_ns) c=$(median "$work/rtp" memcpy_1200_ns)
+row "RTP parse + TWCC/mid lookup (ns/packet)" $(stats "$work/rtp" parse_ns) "$(median "$work/rtp" parse_mpps) Mpackets/s, x$(ratio "$p" "$c") of a 1200 B memcpy"
+row "RTP header write, 2 extensions (ns/packet)" $(stats "$work/rtp" write_ns) "$(median "$work/rtp" write_mpps) Mpackets/s, x$(ratio "$w" "$c") of a 1200 B memcpy"
+add_json "\"media_rtp\": {\"packets\": $rtp_count, \"parse_ns\": $(triple "$work/rtp" parse_ns), \"parse_mpps\": $(triple "$work/rtp" parse_mpps), \"write_ns\": $(triple "$work/rtp" write_ns), \"write_mpps\": $(triple "$work/rtp" write_mpps), \"memcpy_1200_ns\": $(triple "$work/rtp" memcpy_1200_ns)}"
+
+repeat "$runs" "$work/rtcp" "$bench" rtcp "$rtcp_count"
+j="\"media_rtcp\": {\"compounds\": $rtcp_count"
+for c in sr_sdes rr_nack_twcc all_types; do
+    bytes=$(median "$work/rtcp" ${c}_bytes)
+    for op in parse write; do
+        row "RTCP $c ($bytes B) $op (ns/compound)" $(stats "$work/rtcp" ${c}_${op}_ns) ""
+        j+=", \"${c}_${op}_ns\": $(triple "$work/rtcp" ${c}_${op}_ns)"
+    done
+    j+=", \"${c}_bytes\": $bytes"
+done
+add_json "$j}"
+
+j=
+for prof in aes128cm80 aes128cm32 aes128gcm aes256gcm; do
+    f=$work/srtp-$prof
+    repeat "$runs" "$f" "$bench" srtp $prof "$srtp_bytes"
+    raw=$(median "$f" raw_openssl_mb_s)
+    base="AES-128-CTR + HMAC-SHA1"
+    case $prof in aes128gcm) base="AES-128-GCM" ;; aes256gcm) base="AES-256-GCM" ;; esac
+    for op in protect unprotect; do
+        row "SRTP $prof $op, 1200 B (MB/s)" $(stats "$f" ${op}_mb_s) \
+            "x$(ratio "$(median "$f" ${op}_mb_s)" "$raw") of raw OpenSSL $base"
+    done
+    row "  raw OpenSSL $base, same packets (MB/s)" $(stats "$f" raw_openssl_mb_s) "EVP, context made once"
+    row "  libsrtp2 srtp_protect alone (MB/s)" $(stats "$f" libsrtp2_protect_mb_s) \
+        "sansrtc's protect is x$(median "$f" wrapper_ratio) of it"
+    j+="${j:+, }\"$prof\": {\"protect_mb_s\": $(triple "$f" protect_mb_s), \"unprotect_mb_s\": $(triple "$f" unprotect_mb_s), \"raw_openssl_mb_s\": $(triple "$f" raw_openssl_mb_s), \"libsrtp2_protect_mb_s\": $(triple "$f" libsrtp2_protect_mb_s), \"protect_ratio\": $(median "$f" protect_ratio), \"unprotect_ratio\": $(median "$f" unprotect_ratio), \"wrapper_ratio\": $(median "$f" wrapper_ratio)}"
+done
+add_json "\"media_srtp\": {\"packet_bytes\": 1200, \"bytes\": $srtp_bytes, $j}"
+
+j=
+for codec in opus vp8 vp9 h264 h265 av1; do
+    f=$work/pkt-$codec
+    repeat "$runs" "$f" "$bench" packetize $codec "$media_bytes"
+    m=$(median "$f" memcpy_mb_s)
+    for op in packetize depacketize; do
+        row "$codec $op, 1200 B payloads (MB/s)" $(stats "$f" ${op}_mb_s) \
+            "$(median "$f" ${op}_pps) packets/s, x$(ratio "$(median "$f" ${op}_mb_s)" "$m") of memcpy"
+    done
+    j+="${j:+, }\"$codec\": {\"packetize_mb_s\": $(triple "$f" packetize_mb_s), \"packetize_pps\": $(triple "$f" packetize_pps), \"depacketize_mb_s\": $(triple "$f" depacketize_mb_s), \"depacketize_pps\": $(triple "$f" depacketize_pps), \"memcpy_mb_s\": $(triple "$f" memcpy_mb_s)}"
+done
+add_json "\"media_packetize\": {\"payload\": 1200, \"frame_bytes\": $media_bytes, $j}"
+
 {
     echo "{"
-    echo "  \"machine\": {\"cores\": $(nproc), \"arch\": \"$(uname -m)\", \"kernel\": \"$(uname -r)\", \"mode\": \"$mode\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"},"
+    echo "  \"machine\": {\"cores\": $(nproc), \"arch\": \"$(uname -m)\", \"kernel\": \"$(uname -r)\", \"mode\": \"$([ "$media_only" = 1 ] && echo media || echo "$mode")\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\"},"
     for ((i = 0; i < ${#json_parts[@]}; i++)); do
         sep=,; [ $i -eq $((${#json_parts[@]} - 1)) ] && sep=
         echo "  ${json_parts[$i]}$sep"
