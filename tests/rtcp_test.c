@@ -12,6 +12,7 @@
 #include <sansrtc/rtcp.h>
 
 #include "suites.h"
+#include "test_env.h"
 
 static uint32_t lcg_next(uint32_t *state) {
   *state = *state * 1103515245u + 12345u;
@@ -1179,7 +1180,7 @@ static void roundtrip_misc(uint32_t *st) {
 
 START_TEST(test_random_roundtrips) {
   uint32_t st = 4242;
-  for (int i = 0; i < 1000; i++) {
+  for (int i = 0; i < test_iterations(1000); i++) {
     roundtrip_reports(&st);
     roundtrip_nack(&st);
     roundtrip_twcc(&st);
@@ -1313,7 +1314,7 @@ START_TEST(test_random_bytes) {
   uint32_t st = 99;
   uint8_t buf[128];
   static const uint8_t types[] = {200, 201, 202, 203, 204, 205, 206, 207};
-  for (int i = 0; i < 100000; i++) {
+  for (int i = 0; i < test_iterations(100000); i++) {
     size_t len = lcg_next(&st) % sizeof buf;
     for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)lcg_next(&st);
     /* Mostly plausible headers so the parsers get exercised. */

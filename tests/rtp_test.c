@@ -10,6 +10,7 @@
 #include <sansrtc/rtp.h>
 
 #include "suites.h"
+#include "test_env.h"
 
 static uint32_t lcg_next(uint32_t *state) {
   *state = *state * 1103515245u + 12345u;
@@ -569,14 +570,14 @@ static void random_roundtrip(uint32_t *st) {
 
 START_TEST(test_random_roundtrip) {
   uint32_t st = 12345;
-  for (int i = 0; i < 20000; i++) random_roundtrip(&st);
+  for (int i = 0; i < test_iterations(20000); i++) random_roundtrip(&st);
 }
 END_TEST
 
 START_TEST(test_random_bytes) {
   uint32_t st = 777;
   uint8_t buf[96];
-  for (int i = 0; i < 100000; i++) {
+  for (int i = 0; i < test_iterations(100000); i++) {
     size_t len = lcg_next(&st) % sizeof buf;
     for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)lcg_next(&st);
     if (len > 0 && (i & 1)) buf[0] = (uint8_t)(0x80 | (buf[0] & 0x3F));
