@@ -23,5 +23,8 @@ Suite *packetizer_suite(void);
 Suite *rtp_suite(void);
 Suite *rtcp_suite(void);
 Suite *srtp_suite(void);
+Suite *nack_suite(void);
+Suite *jitter_buffer_suite(void);
+Suite *media_link_suite(void);
 
 #endif
