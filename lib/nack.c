@@ -379,7 +379,8 @@ static void add_missing(sansrtc_nack_generator *g, uint64_t ext,
 
 /* Removes entry k, keeping the order (the ring closes up behind it). */
 static void remove_at(sansrtc_nack_generator *g, size_t k) {
-  for (size_t j = k; j + 1 < g->count; j++) *entry_at(g, j) = *entry_at(g, j + 1);
+  for (size_t j = k; j + 1 < g->count; j++)
+    *entry_at(g, j) = *entry_at(g, j + 1);
   g->count--;
 }
 

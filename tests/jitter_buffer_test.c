@@ -418,7 +418,8 @@ START_TEST(test_restart) {
   for (size_t i = 0; i < b.n; i++) push(jb, &b.p[i], T0 + MS);
   int count = 0;
   while (sansrtc_jitter_buffer_pop(jb, &fr) == SANSRTC_OK) {
-    ck_assert_uint_eq(fr.timestamp, 1000000u + 90000u + 3000u * (unsigned)count);
+    ck_assert_uint_eq(fr.timestamp,
+                      1000000u + 90000u + 3000u * (unsigned)count);
     ck_assert_mem_eq(fr.data, b.frames[count], FRAME_LEN);
     count++;
   }
@@ -490,6 +491,29 @@ START_TEST(test_inspect) {
   ck_assert_int_eq(sansrtc_depacketizer_inspect(d, idr, 3),
                    SANSRTC_DEPACK_MAY_START);
   sansrtc_depacketizer_del(d);
+}
+END_TEST
+
+/* Every truncation of a VP8 payload with the longest descriptor (X, I
+ * with a 15-bit id, L, T/K: 6 bytes, RFC 7741 4.2) is refused, stores
+ * nothing and leaves the buffer working. */
+START_TEST(test_truncated_payloads) {
+  sansrtc_jitter_buffer *jb = new_jb(SANSRTC_KEYFRAME_REQUEST_PLI);
+  const uint8_t p[8] = {0x90, 0xF0, 0x80, 0x01, 0x05, 0x20, 0x10, 0x00};
+  for (size_t n = 0; n <= 6; n++)
+    ck_assert_int_eq(sansrtc_jitter_buffer_push(jb, p, n, 1, 0, 1, T0),
+                     SANSRTC_ERR_MALFORMED);
+  sansrtc_jitter_buffer_stats st;
+  sansrtc_jitter_buffer_get_stats(jb, &st);
+  ck_assert_uint_eq(st.packets, 0);
+  ck_assert_uint_eq(st.packets_refused, 7);
+  ck_assert_int_eq(sansrtc_jitter_buffer_push(jb, p, 8, 1, 0, 1, T0),
+                   SANSRTC_OK);
+  sansrtc_frame fr;
+  ck_assert_int_eq(sansrtc_jitter_buffer_pop(jb, &fr), SANSRTC_OK);
+  ck_assert_uint_eq(fr.len, 2);
+  ck_assert_int_eq(fr.keyframe, 1);
+  sansrtc_jitter_buffer_del(jb);
 }
 END_TEST
 
@@ -595,6 +619,7 @@ Suite *jitter_buffer_suite(void) {
   tcase_add_test(tc, test_restart);
   tcase_add_test(tc, test_opus);
   tcase_add_test(tc, test_inspect);
+  tcase_add_test(tc, test_truncated_payloads);
   tcase_add_test(tc, test_config);
   tcase_add_test(tc, test_random);
   suite_add_tcase(s, tc);

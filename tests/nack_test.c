@@ -600,7 +600,8 @@ START_TEST(test_gen_sizes) {
   uint8_t buf[64];
   size_t len;
   sansrtc_nack_generator_on_packet(g, 0, T0);
-  for (uint16_t q = 2; q <= 100; q += 2) sansrtc_nack_generator_on_packet(g, q, T0);
+  for (uint16_t q = 2; q <= 100; q += 2)
+    sansrtc_nack_generator_on_packet(g, q, T0);
   ck_assert_uint_eq(sansrtc_nack_generator_missing(g), 50); /* odd 1..99 */
   sansrtc_tstamp t = T0 + 10 * MS;
   ck_assert_int_eq(sansrtc_nack_generator_poll(g, t, buf, 15, &len),

@@ -117,8 +117,9 @@ SANSRTC_API void sansrtc_jitter_buffer_del(sansrtc_jitter_buffer *jb);
  * one more than max_packets behind the highest seen is a stream restart:
  * everything held is dropped (resets) and the stream starts over at it.
  * Returns SANSRTC_OK; SANSRTC_ERR_MALFORMED (the depacketizer cannot read
- * the payload descriptor; dropped); SANSRTC_ERR_LIMIT (over max_payload;
- * dropped); SANSRTC_ERR_INVALID_ARGUMENT (NULL).
+ * the payload descriptor; dropped); SANSRTC_ERR_UNSUPPORTED (a packet type
+ * the depacketizer does not handle; dropped); SANSRTC_ERR_LIMIT (over
+ * max_payload; dropped); SANSRTC_ERR_INVALID_ARGUMENT (NULL).
  */
 SANSRTC_API int sansrtc_jitter_buffer_push(sansrtc_jitter_buffer *jb,
                                            const uint8_t *payload, size_t len,

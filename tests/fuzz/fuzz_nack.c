@@ -100,7 +100,8 @@ static void fuzz_generator(const uint8_t *data, size_t size) {
      * in between missing; a larger jump either way restarts at seq. */
     int32_t diff = (int16_t)(uint16_t)(seq - last);
     if (started && diff > 0 && diff <= 300)
-      for (uint16_t q = (uint16_t)(last + 1); q != seq; q++) missing_ever[q] = 1;
+      for (uint16_t q = (uint16_t)(last + 1); q != seq; q++)
+        missing_ever[q] = 1;
     if (!started || diff > 0 || diff < -300) last = seq;
     started = 1;
     sansrtc_nack_generator_on_packet(g, seq, now);
