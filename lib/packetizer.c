@@ -350,6 +350,19 @@ void sansrtc_depacketizer_flush(sansrtc_depacketizer *d) {
     d->flushing = 1;
 }
 
+int sansrtc_depacketizer_inspect(const sansrtc_depacketizer *d,
+                                 const uint8_t *payload, size_t len) {
+  if (d == NULL || (payload == NULL && len > 0))
+    return SANSRTC_ERR_INVALID_ARGUMENT;
+  if (len == 0) return SANSRTC_ERR_MALFORMED;
+  unsigned flags = 0;
+  int rc = d->ops->inspect(payload, len, &flags);
+  if (rc != SANSRTC_OK) return rc;
+  if (flags & PKT_START) return SANSRTC_DEPACK_FRAME_START;
+  return (flags & PKT_MAYSTART) ? SANSRTC_DEPACK_MAY_START
+                                : SANSRTC_DEPACK_NOT_START;
+}
+
 void sansrtc_depacketizer_get_stats(const sansrtc_depacketizer *d,
                                     sansrtc_depacketizer_stats *stats) {
   if (d == NULL || stats == NULL) return;

@@ -29,6 +29,9 @@ int main(void) {
   srunner_add_suite(runner, srtp_suite());
   srunner_add_suite(runner, rtp_stats_suite());
   srunner_add_suite(runner, twcc_suite());
+  srunner_add_suite(runner, nack_suite());
+  srunner_add_suite(runner, jitter_buffer_suite());
+  srunner_add_suite(runner, media_link_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

@@ -25,5 +25,8 @@ Suite *rtcp_suite(void);
 Suite *srtp_suite(void);
 Suite *rtp_stats_suite(void);
 Suite *twcc_suite(void);
+Suite *nack_suite(void);
+Suite *jitter_buffer_suite(void);
+Suite *media_link_suite(void);
 
 #endif

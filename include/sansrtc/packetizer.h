@@ -241,6 +241,30 @@ SANSRTC_API int sansrtc_depacketizer_pop(sansrtc_depacketizer *d,
  * (flagged incomplete unless it is whole). For the end of a stream. */
 SANSRTC_API void sansrtc_depacketizer_flush(sansrtc_depacketizer *d);
 
+/* What sansrtc_depacketizer_inspect says about a payload's place in its
+ * frame. */
+#define SANSRTC_DEPACK_NOT_START 0   /* continues a frame */
+#define SANSRTC_DEPACK_MAY_START 1   /* may start one: H.264, H.265, AV1
+                                      * without a start flag */
+#define SANSRTC_DEPACK_FRAME_START 2 /* starts one for certain: VP8 S=1
+                                      * PID=0, VP9 B=1 of spatial layer 0,
+                                      * AV1 N=1 (new coded video sequence),
+                                      * every Opus payload */
+
+/*
+ * Looks at one payload's descriptor (as push would, without storing it or
+ * changing any state) and says whether it starts a frame, so a reorder
+ * buffer (sansrtc/jitter_buffer.h) can tell where frames begin without
+ * knowing the payload formats. Returns SANSRTC_DEPACK_NOT_START,
+ * SANSRTC_DEPACK_MAY_START or SANSRTC_DEPACK_FRAME_START;
+ * SANSRTC_ERR_MALFORMED when push would refuse the payload as malformed
+ * (also for len 0); SANSRTC_ERR_UNSUPPORTED as push; or
+ * SANSRTC_ERR_INVALID_ARGUMENT (NULL d, or NULL payload with len > 0).
+ */
+SANSRTC_API int sansrtc_depacketizer_inspect(const sansrtc_depacketizer *d,
+                                             const uint8_t *payload,
+                                             size_t len);
+
 /* Copies the counters into `*stats`. */
 SANSRTC_API void sansrtc_depacketizer_get_stats(
     const sansrtc_depacketizer *d, sansrtc_depacketizer_stats *stats);
