@@ -288,13 +288,13 @@ START_TEST(test_stray_datagrams_ignored) {
   to.sin_family = AF_INET;
   to.sin_port = htons(remote.port); /* a's socket */
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  static uint8_t junk[5000];
+  static uint8_t junk[5000 + 50]; /* 50 rounds start one byte further each */
   uint32_t x = 12345;
   for (size_t i = 0; i < sizeof junk; i++) {
     x = x * 1664525u + 1013904223u;
     junk[i] = (uint8_t)(x >> 24);
   }
-  size_t lens[] = {0, 1, 4000, sizeof junk, 13, 1200};
+  size_t lens[] = {0, 1, 4000, 5000, 13, 1200};
   for (int round = 0; round < 50; round++)
     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
       (void)sendto(fd, junk + round, lens[k], 0, (struct sockaddr *)&to, sizeof to);
