@@ -121,6 +121,27 @@ START_TEST(test_idle_association_ticks_slowly) {
 }
 END_TEST
 
+/* usrsctp's timer list moves less often as associations multiply (each
+ * move walks all of them): 10 ms up to 400, 25 ms at 1,000, 100 ms from
+ * 4,000 on; with a few associations a busy one ticks every 10 ms. */
+START_TEST(test_timer_granularity_scales) {
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(0), 10);
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(400), 10);
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(440), 11);
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(1000), 25);
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(4000), 100);
+  ck_assert_uint_eq(sansrtc_usrsctp_granularity_ms(UINT32_MAX), 100);
+  pair p;
+  connect_pair(&p, 4, NULL);
+  ck_assert_uint_eq(sansrtc_usrsctp_current_granularity_ms(), 10);
+  ck_assert_int_eq(sansrtc_sctp_send(p.a[0], 1, SANSRTC_PPID_STRING, (const uint8_t *)"a", 1,
+                                     0, SANSRTC_SCTP_PR_NONE, 0),
+                   SANSRTC_OK);
+  ck_assert_uint_le(sansrtc_sctp_next_deadline(p.a[0]), p.now + 10 * MS);
+  pair_free(&p);
+}
+END_TEST
+
 /* Only one side calls connect: the peer's INIT starts the other side's
  * association instead of being answered as out of the blue (a DTLS layer
  * that held the INIT can hand it over before the owner got to connect). */
@@ -550,6 +571,7 @@ Suite *sctp_suite(void) {
   tcase_add_test(tc, test_init_before_connect);
   tcase_add_test(tc, test_lost_last_message_resent_by_timer);
   tcase_add_test(tc, test_idle_association_ticks_slowly);
+  tcase_add_test(tc, test_timer_granularity_scales);
   tcase_add_test(tc, test_checksum_matches_usrsctp);
   tcase_add_test(tc, test_large_messages);
   tcase_add_test(tc, test_oversized_incoming_dropped);
